@@ -1,0 +1,3 @@
+"""arrears: makes sure invoices get paid."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from arrears.history.models import Event, Note
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["at", "kind", "summary", "actor_label", "customer", "invoice"]
+    list_filter = ["kind"]
+    search_fields = ["summary", "customer__external_id", "invoice__number"]
+    date_hierarchy = "at"
+    list_select_related = ["customer", "invoice"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "invoice", "text", "author_label"]
+    search_fields = ["text", "customer__external_id"]
+    raw_id_fields = ["customer", "invoice"]

@@ -1,0 +1,1 @@
+"""Atomic, validated imports of customers, invoices and payments (CSV, JSON, JSON Lines)."""

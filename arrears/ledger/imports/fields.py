@@ -1,0 +1,128 @@
+"""Parsers for the values of import files. Each returns a clean value or raises FieldError
+with what was expected, so that the message shown to the user can name the fix."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from arrears.core.currencies import is_known_currency
+from arrears.core.money import AmountError, parse_minor
+from arrears.ledger.imports.errors import FieldError
+
+_LIST_SPLIT = re.compile(r"\s*[;,|]\s*")
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+
+
+def text(value: object, max_length: int, required: bool = False) -> str:
+    result = "" if value is None else str(value).strip()
+    if required and not result:
+        raise FieldError("is empty: a value is required")
+    if len(result) > max_length:
+        raise FieldError(f"is {len(result)} characters long: at most {max_length} are allowed")
+    return result
+
+
+def iso_date(value: object, required: bool = True) -> date | None:
+    raw = text(value, 40, required=required)
+    if not raw:
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(f"{raw!r} is not a date: expected YYYY-MM-DD, for example 2026-11-20") from None
+
+
+def currency(value: object) -> str:
+    raw = text(value, 10, required=True).upper()
+    if not is_known_currency(raw):
+        raise FieldError(f"{raw!r} is not a currency: expected an ISO 4217 code such as EUR, CZK or USD")
+    return raw
+
+
+def amount(value: object, currency_code: str) -> int:
+    raw = text(value, 40, required=True)
+    try:
+        return parse_minor(raw, currency_code)
+    except AmountError as exc:
+        raise FieldError(str(exc)) from None
+
+
+@lru_cache(maxsize=512)
+def _known_language(code: str) -> bool:
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def language(value: object) -> str:
+    raw = text(value, 10)
+    if raw and not _known_language(raw):
+        raise FieldError(f"{raw!r} is not a language: expected a code such as en, cs, de, pl or ru")
+    return raw.lower()
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def country(value: object) -> str:
+    raw = text(value, 10).upper()
+    if raw and raw not in _countries():
+        raise FieldError(f"{raw!r} is not a country: expected an ISO 3166 code such as CZ, DE or PL")
+    return raw
+
+
+def email_list(value: object) -> list[str]:
+    raw = text(value, 1000)
+    addresses = [a for a in _LIST_SPLIT.split(raw) if a] if raw else []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise FieldError(f"{address!r} is not an e-mail address") from None
+    return addresses
+
+
+def code_list(value: object, max_length: int = 64) -> list[str]:
+    raw = text(value, 1000)
+    codes = sorted({c for c in _LIST_SPLIT.split(raw) if c}) if raw else []
+    for code in codes:
+        if len(code) > max_length:
+            raise FieldError(f"{code!r} is too long: at most {max_length} characters")
+    return codes
+
+
+def boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raw = text(value, 10).lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise FieldError(f"{raw!r} is not a yes/no value: expected true or false")
+
+
+_url = URLValidator(schemes=["http", "https"])
+
+
+def url(value: object) -> str:
+    raw = text(value, 500)
+    if raw:
+        try:
+            _url(raw)
+        except ValidationError:
+            raise FieldError(f"{raw!r} is not a web address: expected http:// or https://") from None
+    return raw

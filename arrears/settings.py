@@ -1,0 +1,135 @@
+"""Django settings, all taken from the environment with defaults that work with nothing set.
+
+With no environment at all, arrears keeps its data in ./arrears.sqlite3 (the embedded default).
+Set DATABASE_URL=postgres://user@host:5432/name for PostgreSQL at scale.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+WORK_DIR = Path(os.environ.get("ARREARS_HOME", Path.cwd()))
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _flag("ARREARS_DEBUG", False)
+# A random key per installation is kept next to the data; an operator may set one explicitly.
+_KEY_FILE = WORK_DIR / ".arrears-secret-key"
+
+
+def _secret_key() -> str:
+    explicit = os.environ.get("ARREARS_SECRET_KEY")
+    if explicit:
+        return explicit
+    try:
+        return _KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        key = secrets.token_urlsafe(50)
+        try:
+            _KEY_FILE.write_text(key)
+            _KEY_FILE.chmod(0o600)
+        except OSError:
+            pass  # a read-only working directory still runs, with a key per process
+        return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h for h in os.environ.get("ARREARS_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "arrears.history",
+    "arrears.companies",
+    "arrears.customers",
+    "arrears.ledger",
+    "arrears.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "arrears.urls"
+WSGI_APPLICATION = "arrears.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{WORK_DIR / 'arrears.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue instead of failing
+        # with "database is locked" halfway through. WAL lets readers go on while one writes.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("cs", "Čeština"), ("de", "Deutsch"), ("pl", "Polski"), ("ru", "Русский")]
+TIME_ZONE = os.environ.get("ARREARS_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("ARREARS_STATIC_ROOT", WORK_DIR / "static"))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("ARREARS_MEDIA_ROOT", WORK_DIR / "media"))
+
+# Rows written per statement by bulk imports and the engine; large enough to amortise a
+# round trip, small enough to keep memory flat.
+ARREARS_CHUNK_SIZE = int(os.environ.get("ARREARS_CHUNK_SIZE", "5000"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"arrears": {"handlers": ["console"], "level": os.environ.get("ARREARS_LOG_LEVEL", "WARNING")}},
+}
