@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
+from arrears.core.countries import is_country
 from arrears.core.currencies import is_known_currency
 from arrears.core.iban import iban_problem, normalize_iban
 
@@ -14,6 +17,11 @@ from arrears.core.iban import iban_problem, normalize_iban
 def validate_currency(value: str) -> None:
     if not is_known_currency(value):
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as EUR or CZK")
+
+
+def validate_country(value: str) -> None:
+    if not is_country(value):
+        raise ValidationError(f"{value!r} is not an ISO 3166 country code such as CZ, DE or PL")
 
 
 def validate_time_zone(value: str) -> None:
@@ -36,7 +44,9 @@ class Company(models.Model):
     address_line2 = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166 code; decides the public holidays.")
+    country = models.CharField(
+        max_length=2, validators=[validate_country], help_text="ISO 3166 code; decides the public holidays."
+    )
     registration_no = models.CharField("registration number", max_length=40, blank=True)
     vat_no = models.CharField("VAT number", max_length=40, blank=True)
     default_currency = models.CharField(max_length=3, validators=[validate_currency])
@@ -51,6 +61,10 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def today(self) -> date:
+        """Today where the company is: a run at 00:30 in Prague is already tomorrow in UTC terms."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
 
 class BankAccount(models.Model):

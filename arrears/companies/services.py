@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from arrears.companies.models import BankAccount, Company
+from arrears.core.iban import normalize_iban
 
 
 class CompanyNotFound(LookupError):
@@ -34,6 +35,10 @@ def create_company(*, bank_accounts: list[dict[str, str]] | None = None, **field
     company.save()
     for account in bank_accounts or []:
         bank = BankAccount(company=company, **account)
-        bank.full_clean(exclude=["company"])
+        # Normalise before validating (save() would, but only after full_clean): "DE89 3704 ..." as
+        # printed may exceed the 34 characters of an IBAN, and a duplicate must be seen as one.
+        bank.iban = normalize_iban(bank.iban)
+        bank.bic = bank.bic.replace(" ", "").upper()
+        bank.full_clean()
         bank.save()
     return company

@@ -100,11 +100,33 @@ def reference_tokens(reference: str) -> list[str]:
     return tokens
 
 
+def lookup_keys(references: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(invoice numbers, variable symbols) that references may name: what a database must look up
+    so that `named_invoices` sees every invoice a reference names. Numbers are given both as typed
+    and upper-cased; symbols without leading zeros (store numeric symbols that way too)."""
+    numbers: set[str] = set()
+    symbols: set[str] = set()
+    for reference in references:
+        for raw in _TOKEN_SPLIT.split(reference):
+            token = raw.strip().strip(_PUNCTUATION_AROUND)
+            if token:
+                numbers.update((token, token.upper()))
+                symbol = normalize_variable_symbol(token)
+                if symbol:
+                    symbols.add(symbol)
+    return numbers, symbols
+
+
 def _sort_key(candidate: Candidate) -> tuple[date, date, str, int]:
     return (candidate.due_date, candidate.issue_date, candidate.number, candidate.invoice_id)
 
 
-def _named_invoices(reference: str, candidates: Sequence[Candidate], currency: str) -> list[Candidate]:
+def named_invoices(reference: str, candidates: Iterable[Candidate], currency: str) -> list[Candidate]:
+    """The candidates in `currency` that the reference names, in the order it names them.
+
+    A word that is both one invoice's number and another's variable symbol names the invoice
+    with that number: the number is the unambiguous identifier.
+    """
     by_number: dict[str, Candidate] = {}
     by_symbol: dict[str, list[Candidate]] = {}
     for candidate in sorted(candidates, key=_sort_key):
@@ -128,7 +150,7 @@ def allocate(receipt: Receipt, candidates: Iterable[Candidate]) -> Outcome:
     if receipt.amount <= 0:
         raise ValueError(f"a receipt must be positive, got {receipt.amount}")
     pool = list(candidates)
-    named = _named_invoices(receipt.reference, pool, receipt.currency) if receipt.reference else []
+    named = named_invoices(receipt.reference, pool, receipt.currency) if receipt.reference else []
     if named:
         left = receipt.amount
         shares: list[Share] = []

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from arrears.core.currencies import exponent
 
-_AMOUNT = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?$")
+# [0-9], not \d: \d also matches Arabic-Indic and fullwidth digits, which are no amount in a CSV.
+_AMOUNT = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]+))?$")
 
 
 class AmountError(ValueError):
@@ -29,14 +30,17 @@ def parse_minor(text: str, currency: str) -> int:
     match = _AMOUNT.match(text.strip())
     if match is None:
         raise AmountError(f"{text!r} is not a decimal amount: expected digits with an optional '.' such as 1234.50")
-    sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
+    sign: str = match.group(1)
+    whole: str = match.group(2)
+    fraction: str = match.group(3) or ""
     if len(fraction) > digits:
         if fraction[digits:].strip("0"):
             raise AmountError(
                 f"{text!r} has more decimal places than {currency} allows ({digits}): amounts are never rounded"
             )
         fraction = fraction[:digits]
-    minor = int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
+    scale: int = 10**digits
+    minor = int(whole) * scale + (int(fraction.ljust(digits, "0")) if digits else 0)
     return -minor if sign == "-" else minor
 
 
@@ -44,18 +48,40 @@ def format_minor(minor: int, currency: str) -> str:
     """Plain machine format, the inverse of `parse_minor`: 123450 EUR -> "1234.50"."""
     digits = exponent(currency)
     sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(minor), 10**digits)
+    scale: int = 10**digits
+    whole, fraction = divmod(abs(minor), scale)
     if digits == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{fraction:0{digits}d}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Money:
-    """An amount in minor units of one currency; arithmetic refuses to mix currencies."""
+    """An amount in minor units of one currency; arithmetic and comparison refuse to mix currencies."""
 
     currency: str
     minor: int
+
+    def __post_init__(self) -> None:
+        exponent(self.currency)  # raises UnknownCurrencyError for a code that is no ISO 4217 currency
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise TypeError(f"minor units must be an int, got {type(self.minor).__name__}")
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor < other.minor
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor <= other.minor
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor > other.minor
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor >= other.minor
 
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:

@@ -4,7 +4,7 @@ from arrears.history.models import Event, Note
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(admin.ModelAdmin[Event]):
     list_display = ["at", "kind", "summary", "actor_label", "customer", "invoice"]
     list_filter = ["kind"]
     search_fields = ["summary", "customer__external_id", "invoice__number"]
@@ -22,7 +22,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(admin.ModelAdmin[Note]):
     list_display = ["created_at", "customer", "invoice", "text", "author_label"]
     search_fields = ["text", "customer__external_id"]
     raw_id_fields = ["customer", "invoice"]

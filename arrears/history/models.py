@@ -19,28 +19,34 @@ class AppendOnlyError(RuntimeError):
 
 
 class AppendOnlyQuerySet(models.QuerySet["Event"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Event]:
+        if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
+            raise AppendOnlyError("history events are append-only: no upserts")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("history events are append-only and cannot be updated")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("history events are append-only and cannot be deleted")
 
 
 class Event(models.Model):
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes where the composite indexes in Meta start with the column.
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
     )
     invoice = models.ForeignKey(
-        "ledger.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "ledger.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
     )
     payment = models.ForeignKey(
         "ledger.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
-    kind = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Who acted when no user did: "import", "system", "cli:root", "api:token-name".
     actor_label = models.CharField(max_length=150, blank=True)
@@ -55,14 +61,17 @@ class Event(models.Model):
             models.Index(fields=["customer", "at"]),
             models.Index(fields=["invoice", "at"]),
             models.Index(fields=["company", "kind", "at"]),
+            models.Index(fields=["company", "at"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.summary}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
+        if not self._state.adding:
             raise AppendOnlyError("history events are append-only and cannot be updated")
+        # Always INSERT: an instance built with the id of an existing event must not overwrite it.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:

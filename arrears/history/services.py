@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from arrears.history.models import Event, Note
@@ -18,14 +18,14 @@ class Actor:
     """Who did something: a user, or a named process ("import", "system", "cli:alice")."""
 
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
 
     @classmethod
     def system(cls) -> Actor:
         return cls("system")
 
     @classmethod
-    def of_user(cls, user: AbstractBaseUser) -> Actor:
+    def of_user(cls, user: User) -> Actor:
         return cls(user.get_username(), user)
 
 

@@ -14,8 +14,13 @@ from django.db import connection, models
 
 
 def columns(model: type[models.Model], field_names: Sequence[str]) -> list[str]:
-    meta = model._meta
-    return [connection.ops.quote_name(meta.get_field(name).column) for name in field_names]  # type: ignore[union-attr]
+    result = []
+    for name in field_names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a concrete field"
+        assert field.column is not None
+        result.append(connection.ops.quote_name(field.column))
+    return result
 
 
 def table(model: type[models.Model]) -> str:

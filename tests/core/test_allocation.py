@@ -45,8 +45,14 @@ def by_exact_amount(invoice_id, amount):
 
 @pytest.mark.parametrize(
     ("text", "normalized"),
-    [("inv-12", "INV-12"), ("  fv/2026/001 ", "FV/2026/001"), ("(INV-7).", "INV-7"), ("#2026-0042:", "2026-0042"),
-     ("'A.1'", "A.1"), ("*X*", "X")],
+    [
+        ("inv-12", "INV-12"),
+        ("  fv/2026/001 ", "FV/2026/001"),
+        ("(INV-7).", "INV-7"),
+        ("#2026-0042:", "2026-0042"),
+        ("'A.1'", "A.1"),
+        ("*X*", "X"),
+    ],
 )
 def test_normalize_number(text, normalized):
     assert normalize_number(text) == normalized
@@ -54,9 +60,20 @@ def test_normalize_number(text, normalized):
 
 @pytest.mark.parametrize(
     ("text", "normalized"),
-    [("0012345", "12345"), ("12345", "12345"), ("VS0012345", "12345"), ("vs:0012345", "12345"),
-     ("V.S.0042", "42"), ("VAR.SYMB.0042", "42"), ("000", "0"), ("(0099)", "99"), ("VS", ""),
-     ("12a", ""), ("INV-12", ""), ("", "")],
+    [
+        ("0012345", "12345"),
+        ("12345", "12345"),
+        ("VS0012345", "12345"),
+        ("vs:0012345", "12345"),
+        ("V.S.0042", "42"),
+        ("VAR.SYMB.0042", "42"),
+        ("000", "0"),
+        ("(0099)", "99"),
+        ("VS", ""),
+        ("12a", ""),
+        ("INV-12", ""),
+        ("", ""),
+    ],
 )
 def test_normalize_variable_symbol(text, normalized):
     assert normalize_variable_symbol(text) == normalized
@@ -64,7 +81,12 @@ def test_normalize_variable_symbol(text, normalized):
 
 def test_reference_tokens_split_on_whitespace_commas_and_semicolons_only():
     assert reference_tokens("Payment for inv-1, INV-1; fv/2026/001\t(2026-0042).  thanks") == [
-        "PAYMENT", "FOR", "INV-1", "FV/2026/001", "2026-0042", "THANKS",
+        "PAYMENT",
+        "FOR",
+        "INV-1",
+        "FV/2026/001",
+        "2026-0042",
+        "THANKS",
     ]
     assert reference_tokens("") == []
     assert reference_tokens(" ,; ") == []
@@ -81,7 +103,13 @@ def test_outcome_allocated_sums_the_shares():
 
 @pytest.mark.parametrize(
     "reference",
-    ["payment for inv-00000012, thanks", "INV-00000012", "Inv-00000012", "(inv-00000012).", "#INV-00000012;x"],
+    [
+        "payment for inv-00000012, thanks",
+        "INV-00000012",
+        "Inv-00000012",
+        "(inv-00000012).",
+        "#INV-00000012;x",
+    ],
 )
 def test_reference_by_invoice_number_wins_over_an_exact_amount_match(reference):
     # The older invoice 13 matches the amount exactly, but the customer named invoice 12.
@@ -167,7 +195,9 @@ def test_overpayment_of_a_named_invoice_becomes_credit():
 
 def test_underpayment_of_a_named_invoice_pays_part_of_it():
     named = invoice(1, "INV-1", 3000)
-    assert allocate(Receipt("EUR", 1000, "INV-1"), [named]) == Outcome(by_reference((1, 1000)), 0, "reference")
+    assert allocate(Receipt("EUR", 1000, "INV-1"), [named]) == Outcome(
+        by_reference((1, 1000)), 0, "reference"
+    )
 
 
 def test_partially_settled_named_invoices_are_skipped_after_the_money_runs_out():
@@ -181,7 +211,9 @@ def test_partially_settled_named_invoices_are_skipped_after_the_money_runs_out()
 def test_reference_to_an_invoice_in_another_currency_falls_through_to_exact_amount():
     czk = invoice(1, "INV-1", 500, currency="CZK", vs="111")
     eur = invoice(2, "INV-2", 500)
-    assert allocate(Receipt("EUR", 500, "INV-1"), [czk, eur]) == Outcome(by_exact_amount(2, 500), 0, "exact_amount")
+    assert allocate(Receipt("EUR", 500, "INV-1"), [czk, eur]) == Outcome(
+        by_exact_amount(2, 500), 0, "exact_amount"
+    )
     assert allocate(Receipt("EUR", 500, "VS 111"), [czk, eur]) == Outcome(
         by_exact_amount(2, 500), 0, "exact_amount"
     )
@@ -223,7 +255,9 @@ def test_exact_amount_picks_the_oldest_due_date():
     oldest = invoice(2, "INV-2", 1200, due=date(2026, 1, 10), issued=date(2026, 1, 5))
     middle = invoice(3, "INV-3", 1200, due=date(2026, 2, 1), issued=date(2025, 12, 1))
     for candidates in ([newer, oldest, middle], [middle, newer, oldest], [oldest, middle, newer]):
-        assert allocate(Receipt("EUR", 1200), candidates) == Outcome(by_exact_amount(2, 1200), 0, "exact_amount")
+        assert allocate(Receipt("EUR", 1200), candidates) == Outcome(
+            by_exact_amount(2, 1200), 0, "exact_amount"
+        )
 
 
 def test_exact_amount_ties_on_due_date_are_broken_by_issue_date():
@@ -249,7 +283,11 @@ def test_exact_amount_considers_only_the_receipts_currency():
 
 
 def test_exact_amount_needs_outstanding_equal_to_the_receipt():
-    candidates = [invoice(1, "INV-1", 499), invoice(2, "INV-2", 501), invoice(3, "INV-3", 500, currency="CZK")]
+    candidates = [
+        invoice(1, "INV-1", 499),
+        invoice(2, "INV-2", 501),
+        invoice(3, "INV-3", 500, currency="CZK"),
+    ]
     assert allocate(Receipt("EUR", 500), candidates) == Outcome((), 500, "credit")
 
 

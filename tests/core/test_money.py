@@ -114,8 +114,30 @@ def test_parse_minor_never_rounds(text, currency):
 
 @pytest.mark.parametrize(
     "text",
-    ["1,000.00", "1 000.00", "1000,50", "1e5", "1E5", "", "   ", "abc", "12.", ".5", "-", "+", "--5",
-     "+-5", "5-", "1.2.3", "0x10", "1_000", "EUR 5", "5 EUR", "inf", "NaN"],
+    [
+        "1,000.00",
+        "1 000.00",
+        "1000,50",
+        "1e5",
+        "1E5",
+        "",
+        "   ",
+        "abc",
+        "12.",
+        ".5",
+        "-",
+        "+",
+        "--5",
+        "+-5",
+        "5-",
+        "1.2.3",
+        "0x10",
+        "1_000",
+        "EUR 5",
+        "5 EUR",
+        "inf",
+        "NaN",
+    ],
 )
 def test_parse_minor_rejects_malformed_text(text):
     with pytest.raises(AmountError, match="not a decimal amount"):
@@ -307,3 +329,38 @@ def test_money_mixing_fails_exactly_when_currencies_differ(a, b):
             Money(a, 3) + Money(b, 4)
         with pytest.raises(ValueError, match="cannot combine"):
             Money(a, 3) - Money(b, 4)
+
+
+# --- Found in review: digits, ordering and construction --------------------------------------
+
+
+@pytest.mark.parametrize("text", ["١٢", "１２.５０", "12.٥٠"])
+def test_parse_minor_accepts_only_ascii_digits(text):
+    # Python's \d and int() accept Arabic-Indic and fullwidth digits; a CSV amount never has them.
+    with pytest.raises(AmountError, match="is not a decimal amount"):
+        parse_minor(text, "EUR")
+
+
+def test_money_of_different_currencies_cannot_be_compared():
+    with pytest.raises(ValueError, match="cannot combine CZK and EUR"):
+        _ = Money("CZK", 10**9) < Money("EUR", 1)
+    with pytest.raises(ValueError, match="cannot combine"):
+        _ = Money("EUR", 1) >= Money("USD", 1)
+
+
+def test_money_of_one_currency_compares_by_amount():
+    small, large = Money("EUR", 100), Money("EUR", 250)
+    assert small < large and small <= large and large > small and large >= small
+    assert not (large < small)
+    assert sorted([large, small]) == [small, large]
+
+
+def test_money_refuses_an_unknown_currency_at_construction():
+    with pytest.raises(UnknownCurrencyError, match="'XYZ'"):
+        Money("XYZ", 5)
+
+
+@pytest.mark.parametrize("minor", [1.5, "150", True])
+def test_money_refuses_minor_units_that_are_not_an_int(minor):
+    with pytest.raises(TypeError, match="must be an int"):
+        Money("EUR", minor)

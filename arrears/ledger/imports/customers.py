@@ -57,8 +57,9 @@ class CustomerHandler:
     def __init__(self, ctx: ImportContext) -> None:
         self.ctx = ctx
         self._group_ids: dict[str, int] | None = None
-        self._seen_in_chunk: dict[str, int] = {}
-        self._updated: set[str] = set()
+        # Every id of this import with the file and line it was first on: a customer's rows are few
+        # enough (the context keeps their ids anyway) to catch a duplicate however far apart.
+        self._seen: dict[str, tuple[str, int]] = {}
 
     def parse(self, raw: dict[str, Any]) -> CustomerRecord:
         external_id = self._field("id", f.text, raw, 64, True)
@@ -91,16 +92,16 @@ class CustomerHandler:
 
     def accept(self, record: CustomerRecord, file: str) -> bool:
         """Checks that need more than the row itself; False when the row is refused."""
-        first = self._seen_in_chunk.get(record.external_id)
-        if first is not None or record.external_id in self._updated:
-            where = f"line {first}" if first is not None else "an earlier line"
+        first = self._seen.get(record.external_id)
+        if first is not None:
+            first_file, first_line = first
+            where = f"line {first_line}" if first_file == file else f"{first_file}, line {first_line}"
             self.ctx.error(file, record.line, "id", f"duplicate customer id {record.external_id!r}: also on {where}")
             return False
-        self._seen_in_chunk[record.external_id] = record.line
+        self._seen[record.external_id] = (file, record.line)
         return True
 
     def write(self, records: list[CustomerRecord], file: str) -> None:
-        self._seen_in_chunk.clear()
         ctx = self.ctx
         keys = [r.external_id for r in records]
         existing = {c.external_id: c for c in Customer.objects.filter(company=ctx.company, external_id__in=keys)}
@@ -116,6 +117,7 @@ class CustomerHandler:
         events: list[EventDraft] = []
         changed_customers: list[Customer] = []
         changed_fields: set[str] = set()
+        now = timezone.now()
         for record in records:
             customer = existing.get(record.external_id)
             if customer is None:
@@ -124,9 +126,9 @@ class CustomerHandler:
             if diff:
                 for k, (_, v) in diff.items():
                     setattr(customer, k, v)
+                customer.updated_at = now  # bulk_update() does not apply auto_now
                 changed_customers.append(customer)
                 changed_fields.update(diff)
-                self._updated.add(record.external_id)
                 events.append(_updated_event(ctx, customer, diff))
         if changed_customers:
             Customer.objects.bulk_update(changed_customers, [*changed_fields, "updated_at"], batch_size=500)
@@ -138,7 +140,6 @@ class CustomerHandler:
         ctx.count(self.kind, "updated", len(touched))
         ctx.count(self.kind, "unchanged", untouched_existing)
         for key in (membership_changes | contact_changes) - {c.external_id for c in changed_customers}:
-            self._updated.add(key)
             events.append(_updated_event(ctx, by_key[key], {}, note="groups or contacts changed"))
         write_events(events, ctx.actor, bulk.db_datetime(timezone.now()))
 

@@ -11,6 +11,7 @@ from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
+from arrears.core.countries import is_country
 from arrears.core.currencies import is_known_currency
 from arrears.core.money import AmountError, parse_minor
 from arrears.ledger.imports.errors import FieldError
@@ -72,14 +73,9 @@ def language(value: object) -> str:
     return raw.lower()
 
 
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
-
-
 def country(value: object) -> str:
     raw = text(value, 10).upper()
-    if raw and raw not in _countries():
+    if raw and not is_country(raw):
         raise FieldError(f"{raw!r} is not a country: expected an ISO 3166 code such as CZ, DE or PL")
     return raw
 
@@ -104,10 +100,22 @@ def code_list(value: object, max_length: int = 64) -> list[str]:
     return codes
 
 
-def boolean(value: object) -> bool:
+def variable_symbol(value: object) -> str:
+    """A payment reference for the invoice. A purely numeric one (the Czech/Slovak variable symbol)
+    is kept without leading zeros: they carry no meaning and banks drop them, so payments match."""
+    raw = text(value, 20)
+    if raw.isascii() and raw.isdigit():
+        return raw.lstrip("0") or "0"
+    return raw
+
+
+def boolean(value: object, default: bool = True) -> bool:
+    """A yes/no value; an empty one (a blank cell, a JSON null) is the default."""
     if isinstance(value, bool):
         return value
     raw = text(value, 10).lower()
+    if not raw:
+        return default
     if raw in _TRUE:
         return True
     if raw in _FALSE:

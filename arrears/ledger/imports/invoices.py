@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models import Max
 from django.utils import timezone
 
 from arrears.core.money import format_minor
@@ -15,7 +16,7 @@ from arrears.ledger.allocation_io import PendingReceipt, write_events
 from arrears.ledger.imports import fields as f
 from arrears.ledger.imports.context import ImportContext
 from arrears.ledger.imports.errors import FieldError
-from arrears.ledger.models import Invoice
+from arrears.ledger.models import Allocation, Invoice
 
 COLUMNS = {
     "number": True,
@@ -30,10 +31,11 @@ COLUMNS = {
     "dunning_enabled": False,
     "paused_until": False,
 }
-_OPTIONAL_TEXT = {"variable_symbol": 20, "reference": 64}
+_OPTIONAL_TEXT = {"reference": 64}
 _OPTIONAL_FIELDS = ("variable_symbol", "reference", "document_url", "dunning_enabled", "paused_until")
-# Fields an import may change on an invoice that already has payments allocated to it.
-_MONEY_FIELDS = ("customer_id", "currency", "kind")
+# Fields an import may not change on an invoice that already has payments allocated to it, each
+# with the column of the file that carries it (the kind follows the sign of the amount).
+_MONEY_FIELDS = {"customer_id": "customer_id", "currency": "currency", "kind": "amount"}
 
 
 @dataclass(slots=True)
@@ -83,6 +85,8 @@ class InvoiceHandler:
         for name, length in _OPTIONAL_TEXT.items():
             if name in raw:
                 optional[name] = _field(name, f.text, raw, length)
+        if "variable_symbol" in raw:
+            optional["variable_symbol"] = _field("variable_symbol", f.variable_symbol, raw)
         if "document_url" in raw:
             optional["document_url"] = _field("document_url", f.url, raw)
         if "dunning_enabled" in raw:
@@ -257,7 +261,7 @@ class InvoiceHandler:
                 ctx.error(
                     file,
                     record.line,
-                    locked[0].removesuffix("_id"),
+                    _MONEY_FIELDS[locked[0]],
                     f"invoice {record.number} already has {paid} paid or credited: its "
                     f"{', '.join(k.removesuffix('_id') for k in locked)} cannot change; un-pair first",
                 )
@@ -277,7 +281,7 @@ class InvoiceHandler:
         changes = {k: v for k, (_, v) in diff.items()}
         changes["outstanding_minor"] = outstanding
         if outstanding == 0 and row["settled_on"] is None:
-            changes["settled_on"] = record.issue_date
+            changes["settled_on"] = _last_money_on(row["id"]) if allocated else record.issue_date
         elif outstanding > 0:
             changes["settled_on"] = None
         Invoice.objects.filter(pk=row["id"]).update(**changes, updated_at=timezone.now())
@@ -297,3 +301,12 @@ class InvoiceHandler:
                 },
             )
         )
+
+
+def _last_money_on(invoice_id: int) -> date:
+    """The day of the latest payment or credit note applied to an invoice: when a lowered amount
+    leaves nothing owed, that is the day the invoice was in fact paid off."""
+    days: dict[str, date | None] = Allocation.objects.filter(invoice_id=invoice_id).aggregate(
+        paid=Max("payment__received_on"), credited=Max("credit_note__issue_date")
+    )
+    return max(day for day in days.values() if day is not None)

@@ -118,6 +118,7 @@ class PaymentHandler:
                 "id",
                 "external_id",
                 "customer_id",
+                "customer__external_id",
                 "received_on",
                 "currency",
                 "amount_minor",
@@ -205,19 +206,19 @@ class PaymentHandler:
 
     def _compare(self, record: PaymentRecord, row: dict[str, Any], customer_id: int, file: str) -> None:
         ctx = self.ctx
+        # Each fact: the column of the file that carries it, its value in the file, and as shown to people.
         facts = {
-            "customer_id": customer_id,
-            "received_on": record.received_on,
-            "currency": record.currency,
-            "amount_minor": record.amount,
+            "customer_id": ("customer_id", customer_id, row["customer__external_id"]),
+            "received_on": ("date", record.received_on, row["received_on"]),
+            "currency": ("currency", record.currency, row["currency"]),
+            "amount_minor": ("amount", record.amount, format_minor(row["amount_minor"], row["currency"])),
         }
-        for name, value in facts.items():
+        for name, (column, value, shown) in facts.items():
             if row[name] != value:
-                shown = {"amount_minor": format_minor(row["amount_minor"], row["currency"])}.get(name, row[name])
                 ctx.error(
                     file,
                     record.line,
-                    name.removesuffix("_id").removesuffix("_minor"),
+                    column,
                     f"payment {record.external_id} was imported before with {shown}: a payment's customer, "
                     "date, currency and amount never change (un-pair and correct it by hand)",
                 )

@@ -119,7 +119,7 @@ def read_csv(source: Source, columns: dict[str, bool]) -> Iterator[tuple[int, di
         except StopIteration:
             raise SourceError(RowError(source.name, 1, "", "the file is empty: expected a header line")) from None
         except UnicodeDecodeError:
-            raise SourceError(RowError(source.name, 1, "", "not UTF-8 text")) from None
+            raise _not_utf8(source) from None
         _check_header(source, header, columns)
         width = len(header)
         start = reader.line_num + 1
@@ -133,7 +133,7 @@ def read_csv(source: Source, columns: dict[str, bool]) -> Iterator[tuple[int, di
                     raise SourceError(RowError(source.name, line, "", f"has {len(row)} values, the header has {width}"))
                 yield line, dict(zip(header, row, strict=True))
         except UnicodeDecodeError:
-            raise SourceError(RowError(source.name, start, "", "not UTF-8 text")) from None
+            raise _not_utf8(source) from None
         except csv.Error as exc:
             raise SourceError(RowError(source.name, start, "", f"broken CSV: {exc}")) from None
 
@@ -159,16 +159,36 @@ def _check_header(source: Source, header: list[str], columns: dict[str, bool]) -
             )
 
 
+def _not_utf8(source: Source) -> SourceError:
+    """The error for a file that is not UTF-8, on the line of its first undecodable byte.
+
+    Text files are decoded a block at a time, so the decoder's position says nothing about the
+    line; a UTF-8 sequence never contains a newline byte, so the lines can be checked one by one.
+    """
+    line = 1
+    with source.path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                line = number
+                break
+    return SourceError(RowError(source.name, line, "", "not UTF-8 text"))
+
+
 def read_jsonl(source: Source, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
     with source.path.open(encoding="utf-8-sig") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = _DECODER.decode(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(RowError(source.name, line_no, "", f"not valid JSON: {exc.msg}")) from None
-            yield line_no, _check_record(source, line_no, record, columns)
+        try:
+            for line_no, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = _DECODER.decode(line)
+                except json.JSONDecodeError as exc:
+                    raise SourceError(RowError(source.name, line_no, "", f"not valid JSON: {exc.msg}")) from None
+                yield line_no, _check_record(source, line_no, record, columns)
+        except UnicodeDecodeError:
+            raise _not_utf8(source) from None
 
 
 def read_json(source: Source, columns_by_kind: dict[str, dict[str, bool]]) -> Iterator[tuple[str, int, dict[str, Any]]]:
@@ -176,7 +196,7 @@ def read_json(source: Source, columns_by_kind: dict[str, dict[str, bool]]) -> It
     try:
         text = source.path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise SourceError(RowError(source.name, 1, "", "not UTF-8 text")) from None
+        raise _not_utf8(source) from None
     scanner = _JsonScanner(source, text)
     pos = scanner.skip(0)
     if text.startswith("[", pos):
@@ -191,6 +211,7 @@ def read_json(source: Source, columns_by_kind: dict[str, dict[str, bool]]) -> It
             )
         for line, record in scanner.array(pos):
             yield source.kind, line, _check_record(source, line, record, columns_by_kind[source.kind])
+        scanner.expect_end(scanner.end)
         return
     if not text.startswith("{", pos):
         raise SourceError(
@@ -225,6 +246,12 @@ class _JsonScanner:
 
     def fail(self, pos: int, message: str) -> SourceError:
         return SourceError(RowError(self.source.name, self.line(pos), "", message))
+
+    def expect_end(self, pos: int) -> None:
+        """Nothing but white space may follow the document: a second one would be silently lost."""
+        pos = self.skip(pos)
+        if pos < len(self.text):
+            raise self.fail(pos, "unexpected text after the end of the JSON document")
 
     def decode(self, pos: int) -> tuple[Any, int]:
         try:
@@ -272,6 +299,7 @@ class _JsonScanner:
                 pos = self.skip(pos + 1)
             elif not self.text.startswith("}", pos):
                 raise self.fail(pos, "expected ',' or '}'")
+        self.expect_end(pos + 1)
         # Customers first, then invoices, then payments, whatever order the keys are written in.
         for kind in KINDS:
             if kind in seen:

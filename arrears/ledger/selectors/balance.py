@@ -77,9 +77,9 @@ def customer_balance(customer: Customer, as_of: date, *, include_settled: bool =
     def bucket(currency: str) -> CurrencyBalance:
         return per.setdefault(currency, CurrencyBalance(currency))
 
+    # include_settled only hides the lines of settled documents: the totals always cover all of
+    # them, so that billed - credited - paid == net_due whichever lines are shown.
     invoices = Invoice.objects.filter(customer=customer).order_by("due_date", "number")
-    if not include_settled:
-        invoices = invoices.filter(outstanding_minor__gt=0)
     for inv in invoices.values_list(
         "id",
         "number",
@@ -95,9 +95,10 @@ def customer_balance(customer: Customer, as_of: date, *, include_settled: bool =
         inv_id, number, kind, issued, due, currency, amount, allocated, outstanding, settled = inv
         b = bucket(currency)
         overdue_days = (as_of - due).days if outstanding and kind == Invoice.Kind.INVOICE and due < as_of else 0
-        b.invoices.append(
-            InvoiceLine(inv_id, number, kind, issued, due, amount, allocated, outstanding, overdue_days, settled)
-        )
+        if include_settled or outstanding:
+            b.invoices.append(
+                InvoiceLine(inv_id, number, kind, issued, due, amount, allocated, outstanding, overdue_days, settled)
+            )
         if kind == Invoice.Kind.CREDIT_NOTE:
             b.credited += -amount
             b.unallocated_credit += outstanding

@@ -63,11 +63,9 @@ def pair(payment: Payment, invoice: Invoice, actor: Actor, amount: int | None = 
 def unpair(allocation: Allocation, actor: Actor) -> None:
     """Undo an allocation: the money returns to the payment (or credit note) as unallocated credit."""
     with transaction.atomic():
-        allocation = (
-            Allocation.objects.select_for_update()
-            .select_related("invoice", "payment", "credit_note")
-            .get(pk=allocation.pk)
-        )
+        # No select_related: payment and credit_note are nullable, and PostgreSQL refuses FOR UPDATE
+        # on the nullable side of an outer join. The rows used are read and locked one by one below.
+        allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
         invoice = Invoice.objects.select_for_update().get(pk=allocation.invoice_id)
         amount = allocation.amount_minor
         Invoice.objects.filter(pk=invoice.pk).update(
@@ -83,6 +81,7 @@ def unpair(allocation: Allocation, actor: Actor) -> None:
             )
             source = f"payment {payment.external_id}"
         else:
+            assert allocation.credit_note_id is not None  # the check constraint guarantees one source
             note = Invoice.objects.select_for_update().get(pk=allocation.credit_note_id)
             Invoice.objects.filter(pk=note.pk).update(
                 allocated_minor=note.allocated_minor - amount,

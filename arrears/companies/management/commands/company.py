@@ -46,11 +46,11 @@ class Command(BaseCommand):
                     f"{company.default_language}, {company.time_zone}] {accounts}"
                 )
             return
-        accounts = []
-        for spec in opts["iban"]:
-            iban, _, rest = spec.partition(":")
+        bank_accounts: list[dict[str, str]] = []
+        for account_spec in opts["iban"]:
+            iban, _, rest = account_spec.partition(":")
             currency, _, bic = rest.partition(":")
-            accounts.append({"iban": iban, "currency": (currency or opts["currency"]).upper(), "bic": bic})
+            bank_accounts.append({"iban": iban, "currency": (currency or opts["currency"]).upper(), "bic": bic})
         try:
             company = create_company(
                 code=opts["code"],
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 registration_no=opts["registration_no"],
                 vat_no=opts["vat_no"],
                 credit_controller_email=opts["credit_controller_email"],
-                bank_accounts=accounts,
+                bank_accounts=bank_accounts,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())

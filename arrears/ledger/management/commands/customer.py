@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from arrears.companies.services import CompanyNotFound, resolve_company
 from arrears.core.money import format_minor
@@ -48,18 +47,19 @@ class Command(BaseCommand):
                 if invoice is None:
                     raise CommandError(f"customer {customer.external_id} has no invoice {opts['invoice']!r}")
                 invoice_id = invoice.pk
-            add_note(
-                company_id=company.pk,
-                customer_id=customer.pk,
-                invoice_id=invoice_id,
-                text=opts["text"],
-                actor=Actor(f"cli:{getpass.getuser()}"),
-            )
+            try:
+                add_note(
+                    company_id=company.pk,
+                    customer_id=customer.pk,
+                    invoice_id=invoice_id,
+                    text=opts["text"],
+                    actor=Actor(f"cli:{getpass.getuser()}"),
+                )
+            except ValueError as exc:  # an empty note: a usage error, not a traceback
+                raise CommandError(str(exc)) from None
             self.stdout.write("note added")
             return
-        balance = customer_balance(
-            customer, opts["as_of"] or timezone.localdate(), include_settled=not opts["open_only"]
-        )
+        balance = customer_balance(customer, opts["as_of"] or company.today(), include_settled=not opts["open_only"])
         if opts["json"]:
             self.stdout.write(json.dumps(_as_json(balance), indent=2, ensure_ascii=False))
         else:
@@ -86,7 +86,10 @@ class Command(BaseCommand):
         if not balance.currencies:
             w("  no invoices or payments")
         for cur, b in balance.currencies.items():
-            m = lambda v, cur=cur: f"{format_minor(v, cur):>12}"  # noqa: E731
+
+            def m(value: int, cur: str = cur) -> str:
+                return f"{format_minor(value, cur):>12}"
+
             w(
                 f"\n  {cur}: billed {m(b.billed).strip()}, credited {m(b.credited).strip()}, paid {m(b.paid).strip()};"
                 f" due {m(b.total_due).strip()}, overdue {m(b.total_overdue).strip()}, unallocated credit "
@@ -94,14 +97,14 @@ class Command(BaseCommand):
             )
             if b.invoices:
                 w(
-                    f"    {'invoice':<16}{'issued':<12}{'due':<12}{'amount':>12}{'paid':>12}{'outstanding':>13}"
+                    f"    {'invoice':<19}{'issued':<12}{'due':<12}{'amount':>12}{'paid':>12}{'outstanding':>13}"
                     f"{'overdue':>9}"
                 )
             for i in b.invoices:
                 state = f"{i.days_overdue} d" if i.days_overdue else ("settled" if not i.outstanding else "")
                 label = i.number + (" (CN)" if i.kind == "credit_note" else "")
                 w(
-                    f"    {label:<16}{i.issue_date!s:<12}{i.due_date!s:<12}{m(i.amount)}{m(i.allocated)}"
+                    f"    {label:<18} {i.issue_date!s:<12}{i.due_date!s:<12}{m(i.amount)}{m(i.allocated)}"
                     f"{m(i.outstanding)} {state:>8}"
                 )
             for p in b.payments:

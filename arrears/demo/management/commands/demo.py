@@ -1,0 +1,105 @@
+"""The demo: one company, sample customers, invoices and payments, and what arrears makes of them."""
+
+from __future__ import annotations
+
+import sys
+import time
+from argparse import ArgumentParser
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from arrears.companies.models import Company
+from arrears.companies.services import create_company
+from arrears.core.money import format_minor
+from arrears.history.services import Actor
+from arrears.ledger.imports.runner import run_import
+from arrears.ledger.selectors.overview import AGING_BUCKETS, largest_debtors, receivables_overview
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+# The sample data describes the ledger as it stood on this day; the demo looks at it from there.
+SAMPLE_DAY = date(2026, 11, 20)
+
+
+class Command(BaseCommand):
+    help = "Run the demo: set up a sample company, import sample data and show what arrears does with it."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--data", type=Path, default=DATA, help="folder with customers/invoices/payments CSV")
+        parser.add_argument("--as-of", type=date.fromisoformat, default=SAMPLE_DAY)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        w = self.stdout.write
+        as_of: date = opts["as_of"]
+        w(self.style.MIGRATE_HEADING("1. Database"))
+        call_command("migrate", verbosity=0)
+        from django.conf import settings
+
+        w(f"   {settings.DATABASES['default']['NAME']} is ready")
+
+        w(self.style.MIGRATE_HEADING("2. Company"))
+        company = Company.objects.filter(code="demo").first() or create_company(
+            code="demo",
+            name="Demo Company s.r.o.",
+            country="CZ",
+            default_currency="CZK",
+            default_language="cs",
+            time_zone="Europe/Prague",
+            address_line1="Karlovo náměstí 10",
+            postal_code="120 00",
+            city="Praha",
+            registration_no="12345678",
+            vat_no="CZ12345678",
+            credit_controller_email="credit@demo-company.example",
+            bank_accounts=[
+                {
+                    "iban": "CZ6508000000192000145399",
+                    "currency": "CZK",
+                    "bic": "GIBACZPX",
+                    "local_account_number": "19-2000145399/0800",
+                },
+                {"iban": "DE89370400440532013000", "currency": "EUR", "bic": "COBADEFFXXX"},
+                {"iban": "PL61109010140000071219812874", "currency": "PLN", "bic": "WBKPPLPP"},
+            ],
+        )
+        w(f"   {company.name} ({company.country}, {company.default_currency}, {company.time_zone})")
+
+        w(self.style.MIGRATE_HEADING(f"3. Import of {opts['data']}"))
+        started = time.monotonic()
+        report = run_import(company, [opts["data"]], Actor("demo"), progress=sys.stderr.isatty())
+        for kind, counts in report.counts.items():
+            w(f"   {kind:<10} " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("created", "updated", "unchanged")))
+        a = report.allocation
+        w(
+            f"   payments and credit notes: {a.allocations} allocations, {a.settled_invoices} invoices settled, "
+            f"{a.credit_receipts} left as customer credit ({time.monotonic() - started:.2f} s)"
+        )
+
+        w(self.style.MIGRATE_HEADING(f"4. Receivables as of {as_of}"))
+        labels = [label for label, _, _ in AGING_BUCKETS]
+        w(
+            f"   {'currency':<9}{'open':>6}{'outstanding':>15}{'overdue':>14}{'credit':>12}   aging: "
+            + " | ".join(labels)
+        )
+        for cur, o in receivables_overview(company.pk, as_of).items():
+            aging = " | ".join(format_minor(o.aging[label], cur) for label in labels)
+            w(
+                f"   {cur:<9}{o.open_invoices:>6}{format_minor(o.outstanding, cur):>15}{format_minor(o.overdue, cur):>14}"
+                f"{format_minor(o.unallocated_credit, cur):>12}   {aging}"
+            )
+        w("   largest overdue debts:")
+        for d in largest_debtors(company.pk, as_of, limit=5):
+            w(
+                f"     {d.external_id} {d.name:<32} {format_minor(d.overdue, d.currency):>12} {d.currency} "
+                f"({d.invoices} invoices)"
+            )
+
+        w(self.style.MIGRATE_HEADING("5. One customer's card (arrears customer show C0002)"))
+        call_command("customer", "show", "C0002", "--as-of", as_of.isoformat(), stdout=self.stdout)
+
+        w(self.style.MIGRATE_HEADING("Done"))
+        w("   Dunning runs, letters and e-mail delivery join this demo as they are built (see the issues).")
+        w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
