@@ -84,8 +84,8 @@ def cmd_test(args: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["PYTHONHASHSEED"] = "0"
     say("lint: ruff")
-    run(BIN / "ruff", "check", "arrears", "tests", "benchmarks", "dev.py")
-    run(BIN / "ruff", "format", "--check", "arrears", "tests", "benchmarks", "dev.py")
+    run(BIN / "ruff", "check", "arrears", "tests", "benchmarks", "scripts", "dev.py")
+    run(BIN / "ruff", "format", "--check", "arrears", "tests", "benchmarks", "scripts", "dev.py")
     say("types: mypy (strict on arrears/core)")
     run(BIN / "mypy", "arrears", env=env)
     say("architecture: import-linter")

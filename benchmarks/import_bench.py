@@ -28,8 +28,9 @@ def dataset(customers: int, invoices: int) -> Path:
     out = ROOT / "bench-data" / f"c{customers}-i{invoices}"
     if not (out / "payments.csv").exists():
         print(f"generating {out} ...", flush=True)
-        subprocess.run([sys.executable, str(GEN), str(out), "--customers", str(customers), "--invoices",
-                        str(invoices)], check=True)
+        subprocess.run(
+            [sys.executable, str(GEN), str(out), "--customers", str(customers), "--invoices", str(invoices)], check=True
+        )
     return out
 
 
@@ -50,8 +51,9 @@ def fresh_database(postgres: bool, work: Path) -> str:
 
 def child(mode: str, url: str, folder: Path, work: Path) -> dict[str, float]:
     env = dict(os.environ, DATABASE_URL=url, ARREARS_HOME=str(work), DJANGO_SETTINGS_MODULE="arrears.settings")
-    out = subprocess.run([sys.executable, __file__, "--child", mode, str(folder)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(folder)], env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -118,8 +120,10 @@ def main() -> None:
     counts = rows_in(folder)
     total = sum(counts.values())
     db = "postgresql" if args.postgres else "sqlite"
-    print(f"data set: {counts['customers']:,} customers, {counts['invoices']:,} invoices, "
-          f"{counts['payments']:,} payments = {total:,} rows; database {db}; python {sys.version.split()[0]}")
+    print(
+        f"data set: {counts['customers']:,} customers, {counts['invoices']:,} invoices, "
+        f"{counts['payments']:,} payments = {total:,} rows; database {db}; python {sys.version.split()[0]}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         url = fresh_database(args.postgres, work)
@@ -127,10 +131,16 @@ def main() -> None:
         floor = child("floor", url, folder, work)
         first = child("import", url, folder, work)
         again = child("reimport", url, folder, work)
-    for name, m in (("floor (csv + bare insert)", floor), ("import (first)", first), ("import (again, no change)", again)):
+    for name, m in (
+        ("floor (csv + bare insert)", floor),
+        ("import (first)", first),
+        ("import (again, no change)", again),
+    ):
         ratio = m["seconds"] / floor["seconds"]
-        print(f"{db:<10} {name:<28} {m['seconds']:8.1f} s {total / m['seconds']:>10,.0f} rows/s "
-              f"peak {m['peak_mb']:7.0f} MB  {ratio:5.1f}x floor")
+        print(
+            f"{db:<10} {name:<28} {m['seconds']:8.1f} s {total / m['seconds']:>10,.0f} rows/s "
+            f"peak {m['peak_mb']:7.0f} MB  {ratio:5.1f}x floor"
+        )
 
 
 if __name__ == "__main__":

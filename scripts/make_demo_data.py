@@ -19,20 +19,51 @@ AS_OF = dt.date(2026, 11, 20)
 rng = random.Random(2026)
 
 PEOPLE = {
-    "cs": ("CZ", ["Novák stavby s.r.o.", "Pekárna U Dvořáků", "Svoboda & syn", "Kavárna Modrý slon", "Tiskárna Horák",
-                  "Autoservis Černý", "Zahradnictví Veselá", "Elektro Procházka"],
-           ["Vinohradská 12", "Masarykova 5", "Palackého 88", "Nádražní 3"], ["120 00 Praha", "602 00 Brno",
-                                                                               "301 00 Plzeň"]),
-    "pl": ("PL", ["Kowalski Sp. z o.o.", "Piekarnia Nowak", "Wiśniewski Transport", "Zakład Lewandowski"],
-           ["ul. Długa 7", "ul. Marszałkowska 21"], ["00-001 Warszawa", "30-001 Kraków"]),
-    "de": ("DE", ["Müller Maschinenbau GmbH", "Bäckerei Schmidt", "Schneider & Partner KG", "Weber Logistik AG",
-                  "Fischer Druck GmbH"],
-           ["Hauptstraße 14", "Bahnhofstraße 2", "Lindenallee 9"], ["10115 Berlin", "80331 München"]),
-    "ru": ("RU", ["ООО «Иванов и партнёры»", "ИП Смирнова", "АО «Северный ветер»", "ООО «Кузнецов»"],
-           ["ул. Тверская, 7", "Невский пр., 28"], ["125009 Москва", "191186 Санкт-Петербург"]),
-    "en": ("GB", ["Baker & Sons Ltd", "Greenfield Consulting", "Harbour Lights Cafe", "Thames Joinery Ltd",
-                  "Oakridge Dental"],
-           ["12 High Street", "4 Mill Lane"], ["SW1A 1AA London", "M1 1AE Manchester"]),
+    "cs": (
+        "CZ",
+        [
+            "Novák stavby s.r.o.",
+            "Pekárna U Dvořáků",
+            "Svoboda & syn",
+            "Kavárna Modrý slon",
+            "Tiskárna Horák",
+            "Autoservis Černý",
+            "Zahradnictví Veselá",
+            "Elektro Procházka",
+        ],
+        ["Vinohradská 12", "Masarykova 5", "Palackého 88", "Nádražní 3"],
+        ["120 00 Praha", "602 00 Brno", "301 00 Plzeň"],
+    ),
+    "pl": (
+        "PL",
+        ["Kowalski Sp. z o.o.", "Piekarnia Nowak", "Wiśniewski Transport", "Zakład Lewandowski"],
+        ["ul. Długa 7", "ul. Marszałkowska 21"],
+        ["00-001 Warszawa", "30-001 Kraków"],
+    ),
+    "de": (
+        "DE",
+        [
+            "Müller Maschinenbau GmbH",
+            "Bäckerei Schmidt",
+            "Schneider & Partner KG",
+            "Weber Logistik AG",
+            "Fischer Druck GmbH",
+        ],
+        ["Hauptstraße 14", "Bahnhofstraße 2", "Lindenallee 9"],
+        ["10115 Berlin", "80331 München"],
+    ),
+    "ru": (
+        "RU",
+        ["ООО «Иванов и партнёры»", "ИП Смирнова", "АО «Северный ветер»", "ООО «Кузнецов»"],
+        ["ул. Тверская, 7", "Невский пр., 28"],
+        ["125009 Москва", "191186 Санкт-Петербург"],
+    ),
+    "en": (
+        "GB",
+        ["Baker & Sons Ltd", "Greenfield Consulting", "Harbour Lights Cafe", "Thames Joinery Ltd", "Oakridge Dental"],
+        ["12 High Street", "4 Mill Lane"],
+        ["SW1A 1AA London", "M1 1AE Manchester"],
+    ),
 }
 CURRENCY = {"cs": "CZK", "pl": "PLN", "de": "EUR", "ru": "EUR", "en": "EUR"}
 GROUPS = ["retail", "wholesale", "public", "vip"]
@@ -79,8 +110,7 @@ def main() -> None:
             elif r < 0.65:
                 pay_no += 1
                 part = round(amount * rng.uniform(0.2, 0.8), 2)
-                payments.append([f"P{pay_no:05d}", cid, paid_on.isoformat(), cur, f"{part:.2f}", "",
-                                 f"VS {inv_no}"])
+                payments.append([f"P{pay_no:05d}", cid, paid_on.isoformat(), cur, f"{part:.2f}", "", f"VS {inv_no}"])
             elif r < 0.70:
                 pay_no += 1
                 payments.append([f"P{pay_no:05d}", cid, paid_on.isoformat(), cur, f"{amount:.2f}", "", ""])
@@ -103,12 +133,17 @@ def main() -> None:
             w.writerow(header)
             w.writerows(rows)
 
-    write("customers.csv", ["id", "name", "email", "language", "country", "group", "address_line1", "city",
-                            "postal_code"], customers)
-    write("invoices.csv", ["number", "customer_id", "issue_date", "due_date", "currency", "amount",
-                           "variable_symbol", "reference"], invoices)
-    write("payments.csv", ["id", "customer_id", "date", "currency", "amount", "invoice_number", "reference"],
-          payments)
+    write(
+        "customers.csv",
+        ["id", "name", "email", "language", "country", "group", "address_line1", "city", "postal_code"],
+        customers,
+    )
+    write(
+        "invoices.csv",
+        ["number", "customer_id", "issue_date", "due_date", "currency", "amount", "variable_symbol", "reference"],
+        invoices,
+    )
+    write("payments.csv", ["id", "customer_id", "date", "currency", "amount", "invoice_number", "reference"], payments)
     print(f"{len(customers)} customers, {len(invoices)} invoices, {len(payments)} payments -> {OUT}")
 
 

@@ -125,6 +125,19 @@ def allocate_receipts(
     return summary
 
 
+# Apply money to an invoice (or apply a credit note): move `delta` from outstanding to allocated,
+# keep the latest receipt date, and when the outstanding amount reaches zero the document is
+# settled on the latest of all its receipt dates, not on the date of whichever receipt happened
+# to be applied last (an import applies credit notes after payments). All right-hand sides see
+# the row as it was before the UPDATE, in SQLite and PostgreSQL alike.
+_LATER = "CASE WHEN last_receipt_on IS NULL OR last_receipt_on < %s THEN %s ELSE last_receipt_on END"
+_APPLY_TO_DOCUMENT = (
+    f"UPDATE {Invoice._meta.db_table} SET allocated_minor = allocated_minor + %s, "
+    f"outstanding_minor = outstanding_minor - %s, last_receipt_on = {_LATER}, "
+    f"settled_on = CASE WHEN outstanding_minor = %s THEN {_LATER} ELSE settled_on END WHERE id = %s"
+)
+
+
 class AllocationPlan:
     """What one chunk of allocations will write, gathered first so that it is written in bulk."""
 
@@ -133,7 +146,8 @@ class AllocationPlan:
         self.import_batch_id = import_batch_id
         self.allocation_rows: list[tuple[Any, ...]] = []
         self.invoice_delta: dict[int, int] = defaultdict(int)
-        self.invoice_settled_on: dict[int, date] = {}
+        self.invoice_settled: set[int] = set()
+        self.invoice_latest: dict[int, date] = {}
         self.invoice_left: dict[int, int] = {}
         self.source_delta: dict[tuple[str, int], int] = defaultdict(int)
         self.source_dated: dict[tuple[str, int], date] = {}
@@ -147,7 +161,10 @@ class AllocationPlan:
             self.invoice_left[share.invoice_id] = left
             self.invoice_delta[share.invoice_id] += share.amount
             if left == 0:
-                self.invoice_settled_on[share.invoice_id] = receipt.received_on
+                self.invoice_settled.add(share.invoice_id)
+            latest = self.invoice_latest.get(share.invoice_id)
+            if latest is None or receipt.received_on > latest:
+                self.invoice_latest[share.invoice_id] = receipt.received_on
             self.source_delta[(receipt.source, receipt.source_id)] += share.amount
             self.source_dated[(receipt.source, receipt.source_id)] = receipt.received_on
             self.allocation_rows.append(
@@ -241,13 +258,12 @@ class AllocationPlan:
             ],
             rows,
         )
-        inv = bulk.table(Invoice)
         bulk.execute_many(
-            f"UPDATE {inv} SET allocated_minor = allocated_minor + %s, outstanding_minor = outstanding_minor - %s, "
-            "settled_on = CASE WHEN outstanding_minor = %s THEN %s ELSE settled_on END WHERE id = %s",
+            _APPLY_TO_DOCUMENT,
             [
-                (delta, delta, delta, self.invoice_settled_on.get(invoice_id), invoice_id)
+                (delta, delta, latest, latest, delta, latest, latest, invoice_id)
                 for invoice_id, delta in self.invoice_delta.items()
+                for latest in (self.invoice_latest[invoice_id],)
             ],
         )
         payment_rows = [(d, d, sid) for (src, sid), d in self.source_delta.items() if src == "payment"]
@@ -256,20 +272,19 @@ class AllocationPlan:
             "unallocated_minor = unallocated_minor - %s WHERE id = %s",
             payment_rows,
         )
-        # A credit note is "settled" once fully applied; the day is the credit note's own date.
-        note_rows = [
-            (d, d, d, self.source_dated[(src, sid)], sid)
-            for (src, sid), d in self.source_delta.items()
-            if src == "credit_note"
-        ]
+        # A credit note is "settled" once fully applied; its day is the credit note's own date.
         bulk.execute_many(
-            f"UPDATE {inv} SET allocated_minor = allocated_minor + %s, outstanding_minor = outstanding_minor - %s, "
-            "settled_on = CASE WHEN outstanding_minor = %s THEN %s ELSE settled_on END WHERE id = %s",
-            note_rows,
+            _APPLY_TO_DOCUMENT,
+            [
+                (d, d, dated, dated, d, dated, dated, sid)
+                for (src, sid), d in self.source_delta.items()
+                if src == "credit_note"
+                for dated in (self.source_dated[(src, sid)],)
+            ],
         )
         write_events(self.events, actor, now)
         summary.allocations += len(rows)
-        summary.settled_invoices += len(self.invoice_settled_on)
+        summary.settled_invoices += len(self.invoice_settled)
         summary.credit_receipts += sum(1 for e in self.events if e.kind == "receipt.credit")
 
 

@@ -61,6 +61,11 @@ class Invoice(models.Model):
         help_text="Still owed (for a credit note: still to be applied); |amount| - allocated."
     )
     settled_on = models.DateField(null=True, blank=True, help_text="Day the outstanding amount reached zero.")
+    last_receipt_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Date of the latest payment or credit note applied (for a credit note: its own date once applied).",
+    )
     variable_symbol = models.CharField(max_length=20, blank=True, help_text="Payment reference / VS.")
     reference = models.CharField(
         max_length=64, blank=True, help_text="For a credit note: the number of the invoice it corrects."

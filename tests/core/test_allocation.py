@@ -195,9 +195,7 @@ def test_overpayment_of_a_named_invoice_becomes_credit():
 
 def test_underpayment_of_a_named_invoice_pays_part_of_it():
     named = invoice(1, "INV-1", 3000)
-    assert allocate(Receipt("EUR", 1000, "INV-1"), [named]) == Outcome(
-        by_reference((1, 1000)), 0, "reference"
-    )
+    assert allocate(Receipt("EUR", 1000, "INV-1"), [named]) == Outcome(by_reference((1, 1000)), 0, "reference")
 
 
 def test_partially_settled_named_invoices_are_skipped_after_the_money_runs_out():
@@ -211,12 +209,8 @@ def test_partially_settled_named_invoices_are_skipped_after_the_money_runs_out()
 def test_reference_to_an_invoice_in_another_currency_falls_through_to_exact_amount():
     czk = invoice(1, "INV-1", 500, currency="CZK", vs="111")
     eur = invoice(2, "INV-2", 500)
-    assert allocate(Receipt("EUR", 500, "INV-1"), [czk, eur]) == Outcome(
-        by_exact_amount(2, 500), 0, "exact_amount"
-    )
-    assert allocate(Receipt("EUR", 500, "VS 111"), [czk, eur]) == Outcome(
-        by_exact_amount(2, 500), 0, "exact_amount"
-    )
+    assert allocate(Receipt("EUR", 500, "INV-1"), [czk, eur]) == Outcome(by_exact_amount(2, 500), 0, "exact_amount")
+    assert allocate(Receipt("EUR", 500, "VS 111"), [czk, eur]) == Outcome(by_exact_amount(2, 500), 0, "exact_amount")
 
 
 def test_reference_to_an_invoice_in_another_currency_without_exact_match_is_credit():
@@ -228,12 +222,8 @@ def test_reference_to_an_invoice_in_another_currency_without_exact_match_is_cred
 def test_same_number_in_two_currencies_goes_to_the_receipts_currency():
     czk = invoice(1, "FV/2026/001", 1000, currency="CZK")
     eur = invoice(2, "FV/2026/001", 1000, currency="EUR")
-    assert allocate(Receipt("CZK", 400, "fv/2026/001"), [eur, czk]) == Outcome(
-        by_reference((1, 400)), 0, "reference"
-    )
-    assert allocate(Receipt("EUR", 400, "fv/2026/001"), [czk, eur]) == Outcome(
-        by_reference((2, 400)), 0, "reference"
-    )
+    assert allocate(Receipt("CZK", 400, "fv/2026/001"), [eur, czk]) == Outcome(by_reference((1, 400)), 0, "reference")
+    assert allocate(Receipt("EUR", 400, "fv/2026/001"), [czk, eur]) == Outcome(by_reference((2, 400)), 0, "reference")
 
 
 def test_reference_naming_nothing_known_is_not_usable():
@@ -255,9 +245,7 @@ def test_exact_amount_picks_the_oldest_due_date():
     oldest = invoice(2, "INV-2", 1200, due=date(2026, 1, 10), issued=date(2026, 1, 5))
     middle = invoice(3, "INV-3", 1200, due=date(2026, 2, 1), issued=date(2025, 12, 1))
     for candidates in ([newer, oldest, middle], [middle, newer, oldest], [oldest, middle, newer]):
-        assert allocate(Receipt("EUR", 1200), candidates) == Outcome(
-            by_exact_amount(2, 1200), 0, "exact_amount"
-        )
+        assert allocate(Receipt("EUR", 1200), candidates) == Outcome(by_exact_amount(2, 1200), 0, "exact_amount")
 
 
 def test_exact_amount_ties_on_due_date_are_broken_by_issue_date():
@@ -341,9 +329,7 @@ def test_allocate_accepts_any_iterable_and_changes_nothing():
 
 def test_second_payment_for_a_settled_invoice_becomes_credit():
     inv = invoice(1, "INV-1", 1000)
-    first, second = allocate_in_sequence(
-        [Receipt("EUR", 1000, "INV-1"), Receipt("EUR", 1000, "INV-1")], [inv]
-    )
+    first, second = allocate_in_sequence([Receipt("EUR", 1000, "INV-1"), Receipt("EUR", 1000, "INV-1")], [inv])
     assert first == Outcome(by_reference((1, 1000)), 0, "reference")
     assert second == Outcome((), 1000, "reference")
 

@@ -47,9 +47,7 @@ WRAPPERS = (("", ""), ("(", ")"), ("#", ""), ("", "."), ("", ":"), ("[", "],"), 
 
 ids = st.integers(min_value=1, max_value=10**9)
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2025, 1, 8))  # narrow: ties are common
-outstandings = st.one_of(
-    st.just(0), st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=5000)
-)
+outstandings = st.one_of(st.just(0), st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=5000))
 
 
 @st.composite
@@ -188,9 +186,7 @@ def model(receipt, candidates):
     named = []
     for token in _tokens(receipt.reference):
         for candidate in same:
-            if (
-                _number_named(token, candidate) or _symbol_named(token, candidate)
-            ) and candidate not in named:
+            if (_number_named(token, candidate) or _symbol_named(token, candidate)) and candidate not in named:
                 named.append(candidate)
     if named:
         left, shares = receipt.amount, []

@@ -350,7 +350,10 @@ def test_money_of_different_currencies_cannot_be_compared():
 
 def test_money_of_one_currency_compares_by_amount():
     small, large = Money("EUR", 100), Money("EUR", 250)
-    assert small < large and small <= large and large > small and large >= small
+    assert small < large
+    assert small <= large
+    assert large > small
+    assert large >= small
     assert not (large < small)
     assert sorted([large, small]) == [small, large]
 

@@ -25,5 +25,7 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
 def test_core_module_imports_only_the_standard_library(path: Path) -> None:
-    foreign = {n for n in _imports(path) if n not in sys.stdlib_module_names and n not in {"__future__", "arrears.core"}}
+    foreign = {
+        n for n in _imports(path) if n not in sys.stdlib_module_names and n not in {"__future__", "arrears.core"}
+    }
     assert foreign == set(), f"{path.name} imports {sorted(foreign)}"

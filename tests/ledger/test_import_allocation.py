@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from django.db.models import Sum
 
 from arrears.history.models import Event
@@ -376,11 +375,6 @@ def test_a_mixed_import_keeps_every_balance_consistent(company, actor, write_csv
     assert_ledger_consistent()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allocation_io bug: settled_on is the date of the receipt applied last, and an import applies "
-    "credit notes after all payments; F1 reached zero with the payment of 2026-10-20, not on 2026-10-05",
-)
 def test_an_invoice_settled_by_a_credit_note_and_a_later_payment_is_settled_on_the_payment_date(
     company, actor, write_csv, tmp_path
 ):

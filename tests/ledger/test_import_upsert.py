@@ -282,12 +282,6 @@ def test_a_new_payment_in_a_later_import_pays_the_rest(company, actor, imported,
     assert Allocation.objects.filter(payment__external_id="P3").get().method == "exact_amount"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import bug, not fixed: a duplicate of an existing, unchanged invoice in a later chunk is not "
-    "detected (InvoiceHandler only remembers updated numbers and rows created by this batch), so the "
-    "second copy silently updates the invoice",
-)
 def test_an_existing_invoice_twice_in_different_chunks_is_refused(company, actor, imported, write_csv):
     changed_f1 = ["F1", "C1", "2026-10-01", "2026-11-30", "CZK", "1210.00"]
     write_csv("invoices.csv", INVOICE_HEADER, F1, F2, F3, changed_f1)
@@ -299,11 +293,6 @@ def test_an_existing_invoice_twice_in_different_chunks_is_refused(company, actor
     assert Invoice.objects.get(number="F1").due_date == date(2026, 10, 15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import bug, not fixed: a duplicate of an existing payment in a later chunk is not detected "
-    "(PaymentHandler only recognises rows created by this batch), so the second copy silently updates it",
-)
 def test_an_existing_payment_twice_in_different_chunks_is_refused(company, actor, imported, write_csv):
     header = [*PAYMENT_HEADER, "payer_name"]
     write_csv("payments.csv", header, [*P1, ""], [*P2, ""], [*P1, "SOMEONE ELSE"])

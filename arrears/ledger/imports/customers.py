@@ -119,9 +119,10 @@ class CustomerHandler:
         changed_fields: set[str] = set()
         now = timezone.now()
         for record in records:
-            customer = existing.get(record.external_id)
-            if customer is None:
+            found = existing.get(record.external_id)
+            if found is None:
                 continue
+            customer = found
             diff = {k: (getattr(customer, k), v) for k, v in record.values.items() if getattr(customer, k) != v}
             if diff:
                 for k, (_, v) in diff.items():
@@ -168,7 +169,8 @@ class CustomerHandler:
         ):
             current[customer_id].add(group_id)
         changed: set[str] = set()
-        to_add, to_remove = [], []
+        to_add: list[tuple[int, int]] = []
+        to_remove: list[tuple[int, int]] = []
         for customer_id, (key, groups) in wanted.items():
             have = current[customer_id]
             if have != groups:

@@ -60,6 +60,8 @@ class PaymentHandler:
         self.ctx = ctx
         self._seen_in_chunk: dict[str, int] = {}
         self.allocation = AllocationSummary()
+        # Ids of payments that existed before this import and were already met in it (see invoices).
+        self._seen_existing: set[int] = set()
 
     def parse(self, raw: dict[str, Any]) -> PaymentRecord:
         external_id = _field("id", f.text, raw, 64, True)
@@ -134,7 +136,7 @@ class PaymentHandler:
             if row is None:
                 new.append(record)
                 continue
-            if row["import_batch_id"] == ctx.batch.pk:
+            if row["import_batch_id"] == ctx.batch.pk or row["id"] in self._seen_existing:
                 ctx.error(
                     file,
                     record.line,
@@ -142,6 +144,7 @@ class PaymentHandler:
                     f"duplicate payment id {record.external_id!r}: also on an earlier line",
                 )
                 continue
+            self._seen_existing.add(row["id"])
             self._compare(record, row, customer_id, file)
         if not ctx.writing:
             return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
+from django.db.models import F, Max
 
 from arrears.core.allocation import Candidate, Method, Outcome, Share, manual_pairing_amount
 from arrears.core.money import format_minor
@@ -91,6 +94,12 @@ def unpair(allocation: Allocation, actor: Actor) -> None:
             source = f"credit note {note.number}"
         was_settled = invoice.outstanding_minor == 0
         allocation.delete()
+        Invoice.objects.filter(pk=invoice.pk).update(last_receipt_on=latest_receipt_on(invoice.pk))
+        if allocation.credit_note_id is not None:
+            still_applied = Allocation.objects.filter(credit_note_id=allocation.credit_note_id).exists()
+            Invoice.objects.filter(pk=allocation.credit_note_id).update(
+                last_receipt_on=F("issue_date") if still_applied else None
+            )
         money = f"{format_minor(amount, allocation.currency)} {allocation.currency}"
         record(
             EventDraft(
@@ -110,3 +119,12 @@ def unpair(allocation: Allocation, actor: Actor) -> None:
             ),
             actor,
         )
+
+
+def latest_receipt_on(invoice_id: int) -> date | None:
+    """The day of the latest payment or credit note still applied to an invoice."""
+    days = Allocation.objects.filter(invoice_id=invoice_id).aggregate(
+        paid=Max("payment__received_on"), credited=Max("credit_note__issue_date")
+    )
+    known = [day for day in days.values() if day is not None]
+    return max(known) if known else None

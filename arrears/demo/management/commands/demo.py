@@ -86,8 +86,9 @@ class Command(BaseCommand):
         )
         for cur, o in receivables_overview(company.pk, as_of).items():
             aging = " | ".join(format_minor(o.aging[label], cur) for label in labels)
+            outstanding, overdue = format_minor(o.outstanding, cur), format_minor(o.overdue, cur)
             w(
-                f"   {cur:<9}{o.open_invoices:>6}{format_minor(o.outstanding, cur):>15}{format_minor(o.overdue, cur):>14}"
+                f"   {cur:<9}{o.open_invoices:>6}{outstanding:>15}{overdue:>14}"
                 f"{format_minor(o.unallocated_credit, cur):>12}   {aging}"
             )
         w("   largest overdue debts:")
