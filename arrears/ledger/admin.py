@@ -3,6 +3,7 @@ imports and pairing services, which keep allocations and history consistent."""
 
 from django.contrib import admin
 
+from arrears.history.admin import ReadOnlyAdminMixin
 from arrears.ledger.models import Allocation, ImportBatch, Invoice, Payment
 
 _MONEY = ["amount_minor", "allocated_minor", "outstanding_minor", "settled_on", "currency", "kind"]
@@ -62,21 +63,12 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin[Allocation]):
+class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Allocation]):
     list_display = ["created_at", "invoice", "payment", "credit_note", "amount_minor", "currency", "method"]
     list_filter = ["method", "currency"]
     raw_id_fields = ["invoice", "payment", "credit_note", "import_batch"]
     list_select_related = ["invoice", "payment", "credit_note"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ImportBatch)

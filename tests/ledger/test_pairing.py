@@ -258,3 +258,26 @@ def test_unpairing_a_credit_note_gives_its_credit_back(company, actor, write_csv
     assert event.summary == "Un-paired 210.00 CZK of credit note D1 from F1"
     assert event.payment_id is None
     assert_consistent("F1", "D1")
+
+
+def test_unpairing_the_later_payment_brings_the_latest_receipt_date_back(company, actor, write_csv, tmp_path):
+    # F1 was paid in two parts, on 10-20 and 11-02; the second part was paired with the wrong invoice.
+    write_csv("customers.csv", CUSTOMER_HEADER, ["C1", "Jana Nováková", "jana@example.cz", "cs", "CZ", ""])
+    write_csv("invoices.csv", INVOICE_HEADER, ["F1", "C1", "2026-10-01", "2026-10-15", "CZK", "1000.00"])
+    write_csv(
+        "payments.csv",
+        PAYMENT_HEADER,
+        ["P1", "C1", "2026-10-20", "CZK", "600.00", "F1"],
+        ["P2", "C1", "2026-11-02", "CZK", "400.00", "F1"],
+    )
+    run_import(company, [tmp_path / "in"], actor)
+    f1 = invoice("F1")
+    assert (f1.settled_on, f1.last_receipt_on) == (date(2026, 11, 2), date(2026, 11, 2))
+
+    unpair(Allocation.objects.get(payment__external_id="P2"), actor)
+
+    f1.refresh_from_db()
+    assert (f1.outstanding_minor, f1.settled_on, f1.last_receipt_on) == (40000, None, date(2026, 10, 20))
+    unpair(Allocation.objects.get(payment__external_id="P1"), actor)
+    f1.refresh_from_db()
+    assert f1.last_receipt_on is None

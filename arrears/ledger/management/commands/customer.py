@@ -140,6 +140,7 @@ def _as_json(balance: CustomerBalance) -> dict[str, Any]:
                 "total_overdue": format_minor(b.total_overdue, cur),
                 "unallocated_credit": format_minor(b.unallocated_credit, cur),
                 "net_due": format_minor(b.net_due, cur),
+                "net_overdue": format_minor(b.net_overdue, cur),
                 "invoices": [
                     {
                         "number": i.number,

@@ -1,0 +1,39 @@
+"""The demo command, end to end on the test database: what `python3 dev.py demo` prints."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from arrears.companies.models import Company
+from arrears.ledger.models import Allocation, Invoice, Payment
+
+
+@pytest.mark.django_db
+def test_the_demo_sets_up_a_company_imports_the_sample_and_reports():
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    text = out.getvalue()
+
+    company = Company.objects.get(code="demo")
+    assert company.bank_accounts.count() == 3
+    assert Invoice.objects.filter(company=company).count() == 154
+    assert Payment.objects.filter(company=company).count() == 98
+    assert Allocation.objects.filter(company=company).exists()
+    assert "customers  26 created, 0 updated, 0 unchanged" in text
+    assert "Receivables as of 2026-11-20" in text
+    assert "largest overdue debts:" in text
+    # The customer card of C0002 shows its credit note applied and its overdue invoice.
+    assert "CN-2026-001 (CN)" in text
+    assert "117 d" in text
+
+
+@pytest.mark.django_db
+def test_running_the_demo_twice_changes_nothing_the_second_time():
+    call_command("demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert "invoices   0 created, 0 updated, 154 unchanged" in out.getvalue()
+    assert Invoice.objects.count() == 154
