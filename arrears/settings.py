@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "arrears.companies",
     "arrears.customers",
     "arrears.ledger",
+    "arrears.dunning",
     "arrears.demo",
 ]
 

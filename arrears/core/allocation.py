@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from arrears.core.money import format_minor
+
 # Invoice numbers may contain '/', '-' and '.' (FV/2026/001, 2026-0042); tokens are separated by
 # whitespace, ',' and ';' only. Surrounding punctuation that people type around a number is dropped.
 _TOKEN_SPLIT = re.compile(r"[\s,;]+")
@@ -198,8 +200,12 @@ def _with_outstanding(candidate: Candidate, outstanding: int) -> Candidate:
     )
 
 
-def manual_pairing_amount(unallocated: int, outstanding: int, requested: int | None = None) -> int:
+def manual_pairing_amount(unallocated: int, outstanding: int, requested: int | None = None, currency: str = "") -> int:
     """How much a hand-made pairing moves: by default all that fits; never more than either side."""
+
+    def shown(minor: int) -> str:
+        return f"{format_minor(minor, currency)} {currency}" if currency else str(minor)
+
     limit = min(unallocated, outstanding)
     if limit <= 0:
         raise ValueError("nothing to pair: the payment has no unallocated money or the invoice is settled")
@@ -209,6 +215,7 @@ def manual_pairing_amount(unallocated: int, outstanding: int, requested: int | N
         raise ValueError("a pairing amount must be positive")
     if requested > limit:
         raise ValueError(
-            f"cannot pair {requested}: at most {limit} fits (unallocated {unallocated}, outstanding {outstanding})"
+            f"cannot pair {shown(requested)}: at most {shown(limit)} fits "
+            f"(unallocated {shown(unallocated)}, outstanding {shown(outstanding)})"
         )
     return requested

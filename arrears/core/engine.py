@@ -8,7 +8,7 @@ The rules, from the source documents and the issue:
   level per run, so a first reminder for an invoice 90 days overdue is a first reminder, and
   days without runs never cause a burst;
 - a level is reached `days_after_due` days after the due date, and not sooner than
-  `min_days_since_previous` days after the previous notice about the same invoice;
+  `min_days_since_previous` days (at least one) after the previous notice about the same invoice;
 - a level may repeat every N days, at most M times, until the next level is reachable;
 - paid, handed-over, stopped, excluded, disputed and paused invoices get no reminder; a pause
   ends by itself the day after its date; amounts below the policy's tolerance are never reminded.
@@ -115,11 +115,17 @@ def decide(facts: InvoiceFacts, state: DunningState, policy: Policy, today: date
     return _overdue(facts, state, policy, today)
 
 
+def _spacing(min_days_since_previous: int) -> int:
+    # Never two notices about one invoice on the same day: a second run on the same date must
+    # create nothing new, even with a policy that asks for no spacing between levels.
+    return max(min_days_since_previous, 1)
+
+
 def _first_level_on(facts: InvoiceFacts, state: DunningState, policy: Policy) -> date:
     first = policy.level(1)
     earliest = facts.due_date + timedelta(days=max(first.days_after_due, 1))
     if state.last_notice_on is not None:
-        earliest = max(earliest, state.last_notice_on + timedelta(days=first.min_days_since_previous))
+        earliest = max(earliest, state.last_notice_on + timedelta(days=_spacing(first.min_days_since_previous)))
     return earliest
 
 
@@ -143,7 +149,7 @@ def _overdue(facts: InvoiceFacts, state: DunningState, policy: Policy, today: da
             return Decision(Reason.BELOW_LEVEL_MINIMUM, current, detail=str(minimum))
         reach_on = facts.due_date + timedelta(days=max(target.days_after_due, 1))
         if state.last_notice_on is not None:
-            reach_on = max(reach_on, state.last_notice_on + timedelta(days=target.min_days_since_previous))
+            reach_on = max(reach_on, state.last_notice_on + timedelta(days=_spacing(target.min_days_since_previous)))
         if today >= reach_on:
             return Decision(Reason.LEVEL, current + 1, next_possible_on=None)
         candidates.append((reach_on, Decision(Reason.LEVEL, current + 1)))

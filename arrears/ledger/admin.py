@@ -6,7 +6,7 @@ from django.contrib import admin
 from arrears.history.admin import ReadOnlyAdminMixin
 from arrears.ledger.models import Allocation, ImportBatch, Invoice, Payment
 
-_MONEY = ["amount_minor", "allocated_minor", "outstanding_minor", "settled_on", "currency", "kind"]
+_MONEY = ["amount_minor", "allocated_minor", "outstanding_minor", "settled_on", "last_receipt_on", "currency", "kind"]
 
 
 @admin.register(Invoice)

@@ -338,7 +338,7 @@ def test_payment_pair_and_unpair(imported):
     # Jana phones: the 99.00 she sent (P3) was meant for F2.
     out = run("payment", "pair", "P3", "F2")
 
-    assert out == "paired 9900 minor units of P3 with F2\n"
+    assert out == "paired 99.00 CZK of P3 with F2\n"
     allocation = Allocation.objects.get(payment__external_id="P3")
     assert (allocation.invoice.number, allocation.amount_minor, allocation.method) == ("F2", 9900, "manual")
     assert Invoice.objects.get(number="F2").outstanding_minor == 40100
@@ -353,8 +353,8 @@ def test_payment_pair_and_unpair(imported):
 
 
 def test_payment_pair_an_amount_twice_then_unpair_both(imported):
-    assert run("payment", "pair", "P3", "F2", "--amount", "40.50") == "paired 4050 minor units of P3 with F2\n"
-    assert run("payment", "pair", "P3", "F2", "--amount", "8") == "paired 800 minor units of P3 with F2\n"
+    assert run("payment", "pair", "P3", "F2", "--amount", "40.50") == "paired 40.50 CZK of P3 with F2\n"
+    assert run("payment", "pair", "P3", "F2", "--amount", "8") == "paired 8.00 CZK of P3 with F2\n"
     assert Payment.objects.get(external_id="P3").unallocated_minor == 5050
 
     assert run("payment", "unpair", "P3", "F2") == "un-paired 2 allocation(s)\n"
@@ -381,7 +381,7 @@ def test_unpair_an_imported_allocation_from_the_command_line(imported):
         (["pair", "P3", "E1"], "payment P3 is in CZK, invoice E1 in EUR"),
         (["pair", "P3", "G1"], "payment P3 and invoice G1 belong to different customers"),
         (["pair", "P3", "D1"], "D1 is a credit note; payments pair with invoices"),
-        (["pair", "P3", "F2", "--amount", "99.01"], "cannot pair 9901: at most 9900 fits"),
+        (["pair", "P3", "F2", "--amount", "99.01"], "cannot pair 99.01 CZK: at most 99.00 CZK fits"),
         (["pair", "P3", "F2", "--amount", "1.005"], "'1.005' has more decimal places than CZK allows (2)"),
         (["pair", "P3", "F2", "--amount", "ten"], "'ten' is not a decimal amount"),
         (["pair", "P3", "F2", "--amount", "0"], "a pairing amount must be positive"),

@@ -240,7 +240,7 @@ def test_a_settled_invoice_raised_in_amount_is_open_again(company, actor, import
     ],
     ids=["amount", "date", "currency", "customer"],
 )
-def test_the_money_facts_of_a_payment_never_change(company, actor, imported, write_csv, row, field, shown):
+def test_the_money_facts_of_a_paired_payment_never_change(company, actor, imported, write_csv, row, field, shown):
     write_csv("payments.csv", PAYMENT_HEADER, row, P2)
 
     exc = refused(company, actor, imported / "payments.csv")
@@ -249,8 +249,8 @@ def test_the_money_facts_of_a_payment_never_change(company, actor, imported, wri
     error = exc.errors[0]
     assert (error.file, error.line, error.field) == ("payments.csv", 2, field)
     assert error.message == (
-        f"payment P1 was imported before with {shown}: a payment's customer, date, currency and amount "
-        "never change (un-pair and correct it by hand)"
+        f"payment P1 was imported before with {shown} and is paired with invoices: its customer, date, "
+        "currency and amount cannot change; un-pair it first (arrears payment unpair P1 INVOICE)"
     )
     p1 = Payment.objects.get(external_id="P1")
     assert (p1.amount_minor, p1.allocated_minor, p1.received_on) == (100000, 100000, date(2026, 10, 20))
@@ -324,3 +324,28 @@ def test_a_finished_import_is_recorded_with_its_files_and_counts(company, actor,
         f"Import #{batch.pk} of customers.csv, invoices.csv, payments.csv: "
         "customers 2 created, 0 unchanged, 0 updated; invoices 3 created; payments 2 created"
     )
+
+
+def test_an_unpaired_payment_corrected_by_a_re_import_is_placed_again(company, actor, imported, write_csv):
+    # The bank file had P1 with a typo in the amount; the accountant un-pairs it and imports the fix.
+    from arrears.ledger.services.pairing import unpair
+
+    unpair(Allocation.objects.get(payment__external_id="P1"), actor)
+    write_csv("payments.csv", PAYMENT_HEADER, ["P1", "C1", "2026-10-20", "CZK", "1210.00", "F1"], P2)
+
+    report = run_import(company, [imported / "payments.csv"], actor)
+
+    assert report.counts["payments"] == {"created": 0, "updated": 1, "unchanged": 1}
+    p1 = Payment.objects.get(external_id="P1")
+    assert (p1.amount_minor, p1.allocated_minor, p1.unallocated_minor) == (121000, 121000, 0)
+    assert Invoice.objects.get(number="F1").outstanding_minor == 0
+
+
+def test_a_re_import_without_the_reference_column_keeps_the_stored_reference(company, actor, imported, write_csv):
+    header = [h for h in PAYMENT_HEADER if h != "invoice_number"]
+    write_csv("payments.csv", header, P1[:5], P2[:5])
+
+    report = run_import(company, [imported / "payments.csv"], actor)
+
+    assert report.counts["payments"] == {"created": 0, "unchanged": 2}
+    assert Payment.objects.get(external_id="P1").reference == "F1"

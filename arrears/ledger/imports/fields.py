@@ -17,6 +17,7 @@ from arrears.core.money import AmountError, parse_minor
 from arrears.ledger.imports.errors import FieldError
 
 _LIST_SPLIT = re.compile(r"\s*[;,|]\s*")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
 
@@ -35,7 +36,7 @@ def iso_date(value: object, required: bool = True) -> date | None:
     if not raw:
         return None
     try:
-        if len(raw) != 10:
+        if not _ISO_DATE.match(raw):
             raise ValueError
         return date.fromisoformat(raw)
     except ValueError:
@@ -70,7 +71,8 @@ def language(value: object) -> str:
     raw = text(value, 10)
     if raw and not _known_language(raw):
         raise FieldError(f"{raw!r} is not a language: expected a code such as en, cs, de, pl or ru")
-    return raw.lower()
+    language_part, _, region = raw.replace("_", "-").partition("-")
+    return f"{language_part.lower()}-{region.upper()}" if region else language_part.lower()
 
 
 def country(value: object) -> str:
@@ -80,9 +82,16 @@ def country(value: object) -> str:
     return raw
 
 
-def email_list(value: object) -> list[str]:
+def _items(value: object) -> list[str]:
+    """A list cell: "a; b" in CSV, or a JSON array ["a", "b"]."""
+    if isinstance(value, list):
+        return [text(v, 1000) for v in value if text(v, 1000)]
     raw = text(value, 1000)
-    addresses = [a for a in _LIST_SPLIT.split(raw) if a] if raw else []
+    return [a for a in _LIST_SPLIT.split(raw) if a] if raw else []
+
+
+def email_list(value: object) -> list[str]:
+    addresses = _items(value)
     for address in addresses:
         try:
             validate_email(address)
@@ -92,8 +101,7 @@ def email_list(value: object) -> list[str]:
 
 
 def code_list(value: object, max_length: int = 64) -> list[str]:
-    raw = text(value, 1000)
-    codes = sorted({c for c in _LIST_SPLIT.split(raw) if c}) if raw else []
+    codes = sorted(set(_items(value)))
     for code in codes:
         if len(code) > max_length:
             raise FieldError(f"{code!r} is too long: at most {max_length} characters")

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from arrears.core.money import format_minor
+from arrears.customers.models import Customer
 from arrears.history.services import EventDraft
 from arrears.ledger import bulk
 from arrears.ledger.allocation_io import PendingReceipt, write_events
@@ -291,7 +292,10 @@ class InvoiceHandler:
             changes["settled_on"] = None
         Invoice.objects.filter(pk=row["id"]).update(**changes, updated_at=timezone.now())
         ctx.count(self.kind, "updated")
-        described = ", ".join(f"{k.removesuffix('_id')}: {old} -> {new}" for k, (old, new) in diff.items())
+        described = ", ".join(
+            f"{_label(k)}: {_shown(k, old, row['currency'])} -> {_shown(k, new, record.currency)}"
+            for k, (old, new) in diff.items()
+        )
         events.append(
             EventDraft(
                 company_id=ctx.company.pk,
@@ -305,3 +309,16 @@ class InvoiceHandler:
                 },
             )
         )
+
+
+def _label(field_name: str) -> str:
+    return {"customer_id": "customer", "amount_minor": "amount"}.get(field_name, field_name)
+
+
+def _shown(field_name: str, value: Any, currency: str) -> str:
+    """A changed value as people read it: the customer's own id, money as a decimal amount."""
+    if field_name == "amount_minor":
+        return format_minor(value, currency)
+    if field_name == "customer_id":
+        return str(Customer.objects.filter(pk=value).values_list("external_id", flat=True).first() or value)
+    return str(value)

@@ -42,6 +42,7 @@ class PaymentRecord:
     reference: str
     payer_name: str
     payer_account: str
+    present: frozenset[str] = frozenset(_DESCRIPTIVE)  # descriptive fields the file gives
 
 
 def _field(name: str, parser: Any, raw: dict[str, Any], *args: Any) -> Any:
@@ -62,6 +63,7 @@ class PaymentHandler:
         self.allocation = AllocationSummary()
         # Ids of payments that existed before this import and were already met in it (see invoices).
         self._seen_existing: set[int] = set()
+        self._corrected: list[PendingReceipt] = []  # unpaired payments whose facts a re-import corrected
 
     def parse(self, raw: dict[str, Any]) -> PaymentRecord:
         external_id = _field("id", f.text, raw, 64, True)
@@ -78,6 +80,10 @@ class PaymentHandler:
         reference = " ".join(
             part for part in (_field("invoice_number", f.text, raw, 64), _field("reference", f.text, raw, 140)) if part
         )[:140]
+        # A column the file does not have leaves the stored value alone on a re-import.
+        present: set[str] = {name for name in ("payer_name", "payer_account") if name in raw}
+        if "invoice_number" in raw or "reference" in raw:
+            present.add("reference")
         return PaymentRecord(
             0,
             external_id,
@@ -88,6 +94,7 @@ class PaymentHandler:
             reference,
             _field("payer_name", f.text, raw, 200),
             _field("payer_account", f.text, raw, 64),
+            frozenset(present),
         )
 
     def accept(self, record: PaymentRecord, file: str) -> bool:
@@ -124,6 +131,7 @@ class PaymentHandler:
                 "received_on",
                 "currency",
                 "amount_minor",
+                "allocated_minor",
                 "import_batch_id",
                 *_DESCRIPTIVE,
             )
@@ -185,7 +193,8 @@ class PaymentHandler:
             ],
         )
         ctx.count(self.kind, "created", len(new))
-        if not new:
+        corrected, self._corrected = self._corrected, []
+        if not new and not corrected:
             return
         ids = dict(
             Payment.objects.filter(company=ctx.company, external_id__in=[r.external_id for r in new]).values_list(
@@ -205,6 +214,7 @@ class PaymentHandler:
             )
             for r in new
         ]
+        receipts.extend(corrected)
         self.allocation.add(allocate_receipts(ctx.company.pk, receipts, ctx.actor, ctx.batch.pk))
 
     def _compare(self, record: PaymentRecord, row: dict[str, Any], customer_id: int, file: str) -> None:
@@ -216,25 +226,51 @@ class PaymentHandler:
             "currency": ("currency", record.currency, row["currency"]),
             "amount_minor": ("amount", record.amount, format_minor(row["amount_minor"], row["currency"])),
         }
-        for name, (column, value, shown) in facts.items():
-            if row[name] != value:
-                ctx.error(
-                    file,
-                    record.line,
-                    column,
-                    f"payment {record.external_id} was imported before with {shown}: a payment's customer, "
-                    "date, currency and amount never change (un-pair and correct it by hand)",
-                )
-                return
+        changed_facts = [(name, column, shown) for name, (column, value, shown) in facts.items() if row[name] != value]
+        if changed_facts and row["allocated_minor"]:
+            _, column, shown = changed_facts[0]
+            ctx.error(
+                file,
+                record.line,
+                column,
+                f"payment {record.external_id} was imported before with {shown} and is paired with invoices: "
+                "its customer, date, currency and amount cannot change; un-pair it first "
+                f"(arrears payment unpair {record.external_id} INVOICE)",
+            )
+            return
         wanted = {
             "reference": record.reference,
             "payer_name": record.payer_name,
             "payer_account": record.payer_account,
         }
-        diff = {k: v for k, v in wanted.items() if row[k] != v}
-        if diff and ctx.writing:
-            # Descriptive only: allocations made earlier stay as they are.
-            Payment.objects.filter(pk=row["id"]).update(**diff)
-            ctx.count(self.kind, "updated")
-        elif not diff:
+        diff: dict[str, Any] = {k: v for k, v in wanted.items() if k in record.present and row[k] != v}
+        if changed_facts:
+            # Nothing of it is paired yet: the corrected payment is placed again by the rules.
+            diff.update(
+                customer_id=customer_id,
+                received_on=record.received_on,
+                currency=record.currency,
+                amount_minor=record.amount,
+                unallocated_minor=record.amount,
+            )
+        if not diff:
             ctx.count(self.kind, "unchanged")
+            return
+        if not ctx.writing:
+            return
+        # Descriptive fields only change what people read: allocations made earlier stay as they are.
+        Payment.objects.filter(pk=row["id"]).update(**diff)
+        ctx.count(self.kind, "updated")
+        if changed_facts:
+            self._corrected.append(
+                PendingReceipt(
+                    "payment",
+                    row["id"],
+                    record.external_id,
+                    customer_id,
+                    record.currency,
+                    record.amount,
+                    diff.get("reference", row["reference"]),
+                    record.received_on,
+                )
+            )

@@ -35,7 +35,9 @@ def pair(payment: Payment, invoice: Invoice, actor: Actor, amount: int | None = 
         if invoice.kind != Invoice.Kind.INVOICE:
             raise PairingError(f"{invoice.number} is a credit note; payments pair with invoices")
         try:
-            share = manual_pairing_amount(payment.unallocated_minor, invoice.outstanding_minor, amount)
+            share = manual_pairing_amount(
+                payment.unallocated_minor, invoice.outstanding_minor, amount, payment.currency
+            )
         except ValueError as exc:
             raise PairingError(str(exc)) from None
         receipt = PendingReceipt(

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import getpass
 import json
+import zoneinfo
 from argparse import ArgumentParser
 from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.timezone import localtime
 
 from arrears.companies.services import CompanyNotFound, resolve_company
 from arrears.core.money import format_minor
@@ -24,7 +26,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("show", help="balance per currency, invoices, payments, history")
         show.add_argument("customer_id", help="the customer's external id")
-        show.add_argument("--as-of", type=date.fromisoformat, help="day to compute overdue days for (YYYY-MM-DD)")
+        show.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            help=(
+                "the day overdue days are counted to (YYYY-MM-DD; default: today in the company's time zone); "
+                "the balance itself is the current one"
+            ),
+        )
         show.add_argument("--open-only", action="store_true", help="leave settled invoices out")
         show.add_argument("--json", action="store_true", help="machine-readable output")
         note = sub.add_parser("note", help="add a note to a customer (or one of its invoices)")
@@ -67,6 +76,7 @@ class Command(BaseCommand):
 
     def _print(self, balance: CustomerBalance) -> None:
         c = balance.customer
+        zone = zoneinfo.ZoneInfo(c.company.time_zone)  # times as the company's people read them
         w = self.stdout.write
         w(f"{c.external_id}  {c.name}")
         address = ", ".join(p for p in (c.address_line1, c.postal_code, c.city, c.country) if p)
@@ -82,6 +92,8 @@ class Command(BaseCommand):
             f"  language {c.language or '-'}, contacts: {contacts or 'none (letters go on paper)'}"
             + "".join(f"; {f}" for f in flags if f)
         )
+        if c.notes:
+            w(f"  notes: {c.notes}")
         w(f"  balance as of {balance.as_of}")
         if not balance.currencies:
             w("  no invoices or payments")
@@ -119,11 +131,11 @@ class Command(BaseCommand):
         if notes:
             w("\n  notes:")
             for n in notes:
-                w(f"    {n.created_at:%Y-%m-%d %H:%M} {n.author_label}: {n.text}")
+                w(f"    {localtime(n.created_at, zone):%Y-%m-%d %H:%M} {n.author_label}: {n.text}")
         if events:
             w("\n  history (newest first):")
             for e in events:
-                w(f"    {e.at:%Y-%m-%d %H:%M} {e.summary}")
+                w(f"    {localtime(e.at, zone):%Y-%m-%d %H:%M} {e.summary}")
 
 
 def _as_json(balance: CustomerBalance) -> dict[str, Any]:

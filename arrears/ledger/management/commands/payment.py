@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from arrears.companies.services import CompanyNotFound, resolve_company
-from arrears.core.money import AmountError, parse_minor
+from arrears.core.money import AmountError, format_minor, parse_minor
 from arrears.history.services import Actor
 from arrears.ledger.models import Allocation, Invoice, Payment
 from arrears.ledger.services.pairing import PairingError, pair, unpair
@@ -46,7 +46,8 @@ class Command(BaseCommand):
             except (PairingError, AmountError) as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(
-                f"paired {allocation.amount_minor} minor units of {payment.external_id} with {invoice.number}"
+                f"paired {format_minor(allocation.amount_minor, payment.currency)} {payment.currency} of "
+                f"{payment.external_id} with {invoice.number}"
             )
             return
         allocations = list(Allocation.objects.filter(payment=payment, invoice=invoice))
