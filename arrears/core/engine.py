@@ -16,7 +16,7 @@ The rules, from the source documents and the issue:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -92,6 +92,16 @@ class Decision:
 
 
 def decide(facts: InvoiceFacts, state: DunningState, policy: Policy, today: date) -> Decision:
+    """The decision for one invoice on `today`. A sending decision's next_possible_on is the first
+    day after this notice on which another could be due (None: no further automatic reminder)."""
+    decision = _decide(facts, state, policy, today)
+    if decision.sends:
+        after = _decide(facts, after_notice(state, decision, today), policy, today)
+        return replace(decision, next_possible_on=after.next_possible_on)
+    return decision
+
+
+def _decide(facts: InvoiceFacts, state: DunningState, policy: Policy, today: date) -> Decision:
     current = state.level
     if facts.outstanding <= 0:
         return Decision(Reason.PAID, current)
@@ -134,7 +144,7 @@ def _before_due(facts: InvoiceFacts, state: DunningState, policy: Policy, today:
     if pre is not None and state.pre_due_sent_on is None and facts.outstanding >= pre.min_amount(facts.currency):
         pre_due_on = facts.due_date - timedelta(days=pre.days_before)
         if today >= pre_due_on:
-            return Decision(Reason.PRE_DUE, 0, next_possible_on=_first_level_on(facts, state, policy))
+            return Decision(Reason.PRE_DUE, 0)
         return Decision(Reason.NOT_YET_DUE, state.level, next_possible_on=pre_due_on)
     return Decision(Reason.NOT_YET_DUE, state.level, next_possible_on=_first_level_on(facts, state, policy))
 
@@ -151,7 +161,7 @@ def _overdue(facts: InvoiceFacts, state: DunningState, policy: Policy, today: da
         if state.last_notice_on is not None:
             reach_on = max(reach_on, state.last_notice_on + timedelta(days=_spacing(target.min_days_since_previous)))
         if today >= reach_on:
-            return Decision(Reason.LEVEL, current + 1, next_possible_on=None)
+            return Decision(Reason.LEVEL, current + 1)
         candidates.append((reach_on, Decision(Reason.LEVEL, current + 1)))
     if current > 0:
         level = policy.level(current)

@@ -218,6 +218,8 @@ class NoticeItem(models.Model):
     outstanding_minor = models.BigIntegerField()
     days_overdue = models.IntegerField()
     excluded = models.BooleanField(default=False)
+    action = models.CharField(max_length=10, choices=ACTIONS, default=Action.NONE.value)
+    action_url = models.URLField(blank=True)
 
     class Meta:
         ordering = ["notice", "currency", "id"]

@@ -108,11 +108,11 @@ class Invoice(models.Model):
             models.Index(
                 fields=["company", "variable_symbol"], condition=~Q(variable_symbol=""), name="invoice_variable_symbol"
             ),
-            # The dunning engine's candidate scan: open documents of a company by due date.
+            # The dunning engine's candidate scan: open documents of a company, customer by customer.
             models.Index(
-                fields=["company", "due_date"],
+                fields=["company", "customer", "due_date"],
                 condition=Q(outstanding_minor__gt=0),
-                name="invoice_open_by_due",
+                name="invoice_open_by_customer",
             ),
         ]
 

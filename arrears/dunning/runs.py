@@ -1,0 +1,295 @@
+"""A dunning run from start to end: lock, sending days, decisions, notices, approval.
+
+A run either stops at a proposal for review (notices "proposed", nothing else changes) or is
+approved at once. Approval is set-based SQL: one statement moves every reminded invoice to its
+new state, whatever the number of notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import holidays as holiday_calendars
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from arrears.companies.models import Company
+from arrears.core.calendar import SendingCalendar
+from arrears.core.money import format_minor
+from arrears.customers.models import Customer
+from arrears.dunning.engine_io import CustomerPlan, RunWriter, load_lookups, plan_customer, stream_customers
+from arrears.dunning.models import DunningAction, InvoiceDunning, Notice, NoticeItem, Run
+from arrears.dunning.policies import PolicySet
+from arrears.history.services import Actor, EventDraft
+from arrears.ledger import bulk
+from arrears.ledger.allocation_io import write_events
+
+# A run still "running" after this long died without cleaning up; a new run may take over.
+STALE_AFTER = timedelta(hours=6)
+
+
+class RunRefused(Exception):
+    """The run cannot start: another is in progress, or one for the date waits for review."""
+
+
+@dataclass
+class RunResult:
+    run: Run | None  # None for a dry run
+    as_of: date
+    status: str
+    message: str = ""
+    decisions: int = 0
+    notices: int = 0
+    items: int = 0
+    plans: list[CustomerPlan] = field(default_factory=list)  # kept only when a report was asked for
+
+
+def sending_days(company: Company, policies: PolicySet, as_of: date) -> dict[str, str | None]:
+    """For each policy: None when it may send on `as_of`, else why not."""
+    try:
+        public = holiday_calendars.country_holidays(company.country, years=[as_of.year])
+        days = frozenset(public.keys())
+    except NotImplementedError:
+        days = frozenset()  # a country the holidays package does not know: weekdays only
+    return {
+        code: SendingCalendar(p.weekdays, p.business_days_only, days).why_not(as_of)
+        for code, p in policies.policies.items()
+    }
+
+
+def _customer_ids(company: Company, external_ids: list[str] | None) -> list[int] | None:
+    if not external_ids:
+        return None
+    found = dict(
+        Customer.objects.filter(company=company, external_id__in=external_ids).values_list("external_id", "id")
+    )
+    missing = [e for e in external_ids if e not in found]
+    if missing:
+        raise RunRefused(f"unknown customer(s): {', '.join(missing)}")
+    return [found[e] for e in external_ids]
+
+
+def _take_lock(company: Company, as_of: date, external_ids: list[str] | None, policies: PolicySet, actor: Actor) -> Run:
+    """Insert the 'running' row in its own committed transaction: a unique index admits one per company."""
+    stale = timezone.now() - STALE_AFTER
+    Run.objects.filter(company=company, status=Run.Status.RUNNING, started_at__lt=stale).update(
+        status=Run.Status.FAILED, message="did not finish; taken over by a later run", finished_at=timezone.now()
+    )
+    waiting = Run.objects.filter(company=company, status=Run.Status.PROPOSAL).first()
+    if waiting is not None:
+        raise RunRefused(f"run #{waiting.pk} of {waiting.as_of} waits for review: approve or discard it first")
+    try:
+        with transaction.atomic():
+            return Run.objects.create(
+                company=company,
+                as_of=as_of,
+                status=Run.Status.RUNNING,
+                customer_ids=external_ids or [],
+                policy_versions={"source": policies.source, **policies.versions()},
+                actor_label=actor.label,
+            )
+    except IntegrityError:
+        other = Run.objects.filter(company=company, status=Run.Status.RUNNING).first()
+        since = f" (run #{other.pk}, started {other.started_at:%Y-%m-%d %H:%M})" if other else ""
+        raise RunRefused(f"another run for {company.code} is in progress{since}; try again when it ends") from None
+
+
+def start_run(
+    company: Company,
+    as_of: date,
+    policies: PolicySet,
+    actor: Actor,
+    *,
+    customers: list[str] | None = None,
+    dry_run: bool = False,
+    review: bool = False,
+    keep_plans: bool = False,
+) -> RunResult:
+    if not policies.policies or (policies.default is None and not policies.customer and not policies.group):
+        raise RunRefused("no dunning policy: load one with 'arrears policy load FILE' (see docs/dunning.md)")
+    customer_ids = _customer_ids(company, customers)
+    if not dry_run and not customers:
+        done = Run.objects.filter(company=company, as_of=as_of, customer_ids=[], status=Run.Status.DONE).first()
+        if done is not None:
+            return RunResult(
+                done, as_of, "already_done", f"run #{done.pk} already covered {as_of}; a second run creates nothing new"
+            )
+    sending = sending_days(company, policies, as_of)
+    if all(sending.values()):
+        reasons = "; ".join(sorted({w for w in sending.values() if w}))
+        message = f"not a sending day: {reasons}; no reminders on {as_of}"
+        run = None
+        if not dry_run:
+            run = _take_lock(company, as_of, customers, policies, actor)
+            Run.objects.filter(pk=run.pk).update(status=Run.Status.NOTHING, message=message, finished_at=timezone.now())
+            run.refresh_from_db()
+        return RunResult(run, as_of, Run.Status.NOTHING, message)
+
+    lookups = load_lookups(company.pk, policies, customer_ids)
+    if dry_run:
+        return _dry_run(company, as_of, policies, lookups, customer_ids, sending, keep_plans)
+
+    run = _take_lock(company, as_of, customers, policies, actor)
+    try:
+        with transaction.atomic():
+            writer = RunWriter(
+                company.pk, run.pk, as_of, Notice.Status.PROPOSED, actor.user.pk if actor.user is not None else None
+            )
+            plans: list[CustomerPlan] = []
+            for customer_id, rows in stream_customers(company.pk, customer_ids):
+                plan = plan_customer(customer_id, rows, as_of, policies, lookups, sending)
+                writer.add(plan)
+                if keep_plans:
+                    plans.append(plan)
+            writer.flush()
+            counts = {"decisions": writer.decisions, "notices": writer.notices, "items": writer.items}
+            status = Run.Status.PROPOSAL if review else Run.Status.DONE
+            Run.objects.filter(pk=run.pk).update(status=status, counts=counts, finished_at=timezone.now())
+            if not review:
+                _approve(run.pk, company.pk, as_of, actor)
+    except BaseException:
+        Run.objects.filter(pk=run.pk).update(
+            status=Run.Status.FAILED, finished_at=timezone.now(), message="failed; nothing of it was kept"
+        )
+        raise
+    run.refresh_from_db()
+    return RunResult(run, as_of, run.status, "", writer.decisions, writer.notices, writer.items, plans)
+
+
+def _dry_run(
+    company: Company,
+    as_of: date,
+    policies: PolicySet,
+    lookups: object,
+    customer_ids: list[int] | None,
+    sending: dict[str, str | None],
+    keep_plans: bool,
+) -> RunResult:
+    from arrears.dunning.engine_io import Lookups
+
+    assert isinstance(lookups, Lookups)
+    result = RunResult(None, as_of, "dry_run")
+    for customer_id, rows in stream_customers(company.pk, customer_ids):
+        plan = plan_customer(customer_id, rows, as_of, policies, lookups, sending)
+        result.decisions += len(plan.looked)
+        if plan.notice is not None:
+            result.notices += 1
+            result.items += len(plan.notice.items)
+        if keep_plans:
+            result.plans.append(plan)
+    return result
+
+
+def approve_run(run: Run, actor: Actor) -> Run:
+    """Approve a proposal: its notices (less what review excluded) are created and invoices move on."""
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.status != Run.Status.PROPOSAL:
+            raise RunRefused(f"run #{run.pk} is {locked.status}, not a proposal waiting for review")
+        _approve(run.pk, locked.company_id, locked.as_of, actor)
+        Run.objects.filter(pk=run.pk).update(
+            status=Run.Status.DONE, approved_at=timezone.now(), approved_by=actor.label
+        )
+    run.refresh_from_db()
+    return run
+
+
+def discard_run(run: Run, actor: Actor) -> Run:
+    """Throw a proposal away: nothing of it is sent and no invoice moves."""
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.status != Run.Status.PROPOSAL:
+            raise RunRefused(f"run #{run.pk} is {locked.status}, not a proposal waiting for review")
+        Notice.objects.filter(run=run, status=Notice.Status.PROPOSED).update(status=Notice.Status.EXCLUDED)
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.FAILED, message=f"discarded by {actor.label}")
+    run.refresh_from_db()
+    return run
+
+
+# The state of every invoice reminded by approved notices, in one statement. `WHERE true` lets
+# SQLite tell the SELECT's end from the ON CONFLICT clause. On conflict, a pre-due item (level 0)
+# keeps the invoice's level; a level or repeat item sets it and ends a manual stop.
+_APPLY_NOTICES = """
+INSERT INTO {state} (invoice_id, company_id, level, repetitions, last_notice_on, pre_due_sent_on,
+                     stopped_on, handed_over_on)
+SELECT ni.invoice_id, n.company_id, ni.level, ni.repetition, n.notice_date,
+       CASE WHEN ni.reason = 'pre_due' THEN n.notice_date END, NULL,
+       CASE WHEN ni.action = 'handover' THEN n.notice_date END
+FROM {item} ni JOIN {notice} n ON n.id = ni.notice_id
+WHERE {scope} AND n.status = 'proposed' AND NOT ni.excluded AND true
+ON CONFLICT (invoice_id) DO UPDATE SET
+    level = CASE WHEN excluded.pre_due_sent_on IS NOT NULL THEN {state}.level ELSE excluded.level END,
+    repetitions = CASE WHEN excluded.pre_due_sent_on IS NOT NULL THEN {state}.repetitions
+                       ELSE excluded.repetitions END,
+    last_notice_on = excluded.last_notice_on,
+    pre_due_sent_on = COALESCE(excluded.pre_due_sent_on, {state}.pre_due_sent_on),
+    stopped_on = CASE WHEN excluded.pre_due_sent_on IS NOT NULL THEN {state}.stopped_on ELSE NULL END,
+    handed_over_on = COALESCE(excluded.handed_over_on, {state}.handed_over_on)
+"""
+
+
+def _approve(run_id: int | None, company_id: int, as_of: date, actor: Actor, notice_id: int | None = None) -> None:
+    scope = "n.run_id = %s" if notice_id is None else "n.id = %s"
+    key = run_id if notice_id is None else notice_id
+    sql = _APPLY_NOTICES.format(
+        state=bulk.table(InvoiceDunning), item=bulk.table(NoticeItem), notice=bulk.table(Notice), scope=scope
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+    notices = Notice.objects.filter(status=Notice.Status.PROPOSED)
+    notices = notices.filter(pk=notice_id) if notice_id is not None else notices.filter(run_id=run_id or 0)
+    _record(notices, company_id, actor)
+    actions = NoticeItem.objects.filter(notice__in=notices, excluded=False, action="webhook")
+    DunningAction.objects.bulk_create(
+        DunningAction(
+            company_id=company_id, notice_id=a.notice_id, invoice_id=a.invoice_id, action="webhook", url=a.action_url
+        )
+        for a in actions
+    )
+    notices.update(status=Notice.Status.CREATED)
+
+
+def _record(notices: object, company_id: int, actor: Actor) -> None:
+    """One history event per notice, and one per invoice handed over to external collection."""
+    from django.db.models import QuerySet
+
+    assert isinstance(notices, QuerySet)
+    drafts: list[EventDraft] = []
+    items: dict[int, list[tuple[str, int, str, str, int]]] = {}
+    for notice_id, number, invoice_id, currency, action, level in NoticeItem.objects.filter(
+        notice__in=notices, excluded=False
+    ).values_list("notice_id", "invoice__number", "invoice_id", "currency", "action", "level"):
+        items.setdefault(notice_id, []).append((number, invoice_id, currency, action, level))
+    for n in notices.values("id", "customer_id", "level", "channel", "totals", "manual", "note"):
+        covered = items.get(n["id"], [])
+        if not covered:
+            continue
+        money = ", ".join(f"{format_minor(t['demanded'], t['currency'])} {t['currency']}" for t in n["totals"])
+        what = "Pre-due reminder" if n["level"] == 0 else f"Level {n['level']} reminder"
+        by = "manual, " if n["manual"] else ""
+        drafts.append(
+            EventDraft(
+                company_id=company_id,
+                kind="notice.created",
+                customer_id=n["customer_id"],
+                summary=(
+                    f"{what} #{n['id']} ({by}{n['channel']}) about {', '.join(c[0] for c in covered)}: "
+                    f"demanding {money}" + (f"; note: {n['note']}" if n["note"] else "")
+                ),
+                data={"notice": n["id"], "level": n["level"], "invoices": [c[1] for c in covered]},
+            )
+        )
+        for number, invoice_id, _, action, level in covered:
+            if action == "handover":
+                drafts.append(
+                    EventDraft(
+                        company_id=company_id,
+                        kind="invoice.handed_over",
+                        customer_id=n["customer_id"],
+                        invoice_id=invoice_id,
+                        summary=f"{number} handed over to external collection at level {level}",
+                        data={"notice": n["id"]},
+                    )
+                )
+    write_events(drafts, actor, bulk.db_datetime(timezone.now()))
