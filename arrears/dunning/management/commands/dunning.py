@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import csv
+import getpass
+import sys
+from argparse import ArgumentParser
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.customers.models import Customer
+from arrears.dunning.services import (
+    DunningActionError,
+    create_manual_notice,
+    default_deadline,
+    hand_over,
+    handover_rows,
+    pause,
+    set_disputed,
+    set_dunning_enabled,
+    stop_reminding,
+)
+from arrears.history.services import Actor
+from arrears.ledger.models import Invoice
+
+
+class Command(BaseCommand):
+    help = "Act on one customer's reminders by hand: remind now, stop, pause, exclude, dispute, hand over."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        sub = parser.add_subparsers(dest="action", required=True)
+        remind = sub.add_parser("remind", help="create a reminder now for chosen invoices")
+        remind.add_argument("customer")
+        remind.add_argument("invoices", nargs="+")
+        remind.add_argument("--deadline", type=date.fromisoformat, help="pay by (default: policy's payment days)")
+        remind.add_argument("--note", default="", help="at most 50 characters, printed on the notice")
+        stop = sub.add_parser("stop", help="end the reminder process (a manual reminder restarts it)")
+        stop.add_argument("customer")
+        p = sub.add_parser("pause", help="no reminders up to and including a date")
+        p.add_argument("customer")
+        p.add_argument("until", type=date.fromisoformat)
+        p.add_argument("--invoice", help="only this invoice")
+        r = sub.add_parser("resume", help="end a pause now")
+        r.add_argument("customer")
+        r.add_argument("--invoice")
+        for name, text in (("exclude", "exclude from automatic dunning"), ("include", "include again")):
+            e = sub.add_parser(name, help=text)
+            e.add_argument("customer")
+            e.add_argument("--invoice")
+        d = sub.add_parser("dispute", help="mark disputed, with a reason (empty reason: dispute settled)")
+        d.add_argument("customer")
+        d.add_argument("reason")
+        d.add_argument("--invoice")
+        h = sub.add_parser("handover", help="hand open invoices over to external collection")
+        h.add_argument("customer")
+        h.add_argument("--invoice", action="append", help="only these invoices (repeatable)")
+        sub.add_parser("handovers", help="export every invoice handed over (CSV to standard output)")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            company = resolve_company(opts["company"])
+        except CompanyNotFound as exc:
+            raise CommandError(str(exc)) from None
+        actor = Actor(f"cli:{getpass.getuser()}")
+        action = opts["action"]
+        if action == "handovers":
+            rows = handover_rows(company.pk)
+            writer = csv.DictWriter(sys.stdout, list(rows[0]) if rows else ["customer_id"], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            return
+        try:
+            customer = Customer.objects.get(company=company, external_id=opts["customer"])
+        except Customer.DoesNotExist:
+            raise CommandError(f"no customer {opts['customer']!r}") from None
+
+        def invoice(number: str) -> Invoice:
+            try:
+                return Invoice.objects.get(company=company, number=number)
+            except Invoice.DoesNotExist:
+                raise CommandError(f"no invoice {number!r}") from None
+
+        one = invoice(opts["invoice"]) if isinstance(opts.get("invoice"), str) else None
+        try:
+            if action == "remind":
+                chosen = [invoice(n) for n in opts["invoices"]]
+                notice = create_manual_notice(
+                    customer, chosen, actor, note=opts["note"], deadline=opts["deadline"] or default_deadline(customer)
+                )
+                self.stdout.write(
+                    f"notice #{notice.pk} created: level {notice.level}, {notice.channel}, pay by {notice.deadline}"
+                )
+            elif action == "stop":
+                self.stdout.write(f"reminding stopped for {stop_reminding(customer, actor)} open invoice(s)")
+            elif action == "pause":
+                pause(customer, opts["until"], actor, one)
+                self.stdout.write(f"paused until {opts['until']}")
+            elif action == "resume":
+                pause(customer, None, actor, one)
+                self.stdout.write("resumed")
+            elif action in ("exclude", "include"):
+                set_dunning_enabled(customer, action == "include", actor, one)
+                self.stdout.write(f"{action}d")
+            elif action == "dispute":
+                set_disputed(customer, opts["reason"], actor, one)
+                self.stdout.write("dispute recorded" if opts["reason"].strip() else "dispute settled")
+            elif action == "handover":
+                chosen_h = [invoice(n) for n in opts["invoice"]] if opts["invoice"] else None
+                self.stdout.write(f"{hand_over(customer, actor, invoices=chosen_h)} invoice(s) handed over")
+        except DunningActionError as exc:
+            raise CommandError(str(exc)) from None

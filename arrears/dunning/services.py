@@ -1,0 +1,350 @@
+"""What a credit controller does by hand: review a proposal, remind now, stop, pause, hand over.
+
+Every action writes a history event saying who did what, so the customer card can show why an
+invoice is (or is no longer) being reminded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.db import transaction
+
+from arrears.core.engine import DunningState
+from arrears.core.money import format_minor
+from arrears.core.notices import payment_deadline
+from arrears.core.policy import Action, Channel
+from arrears.customers.models import Customer
+from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
+from arrears.dunning.policies import stored_policies
+from arrears.dunning.runs import _approve
+from arrears.history.services import Actor, EventDraft, record
+from arrears.ledger.models import Invoice
+
+NOTE_MAX = 50  # as on an ERP's customer card
+
+
+class DunningActionError(ValueError):
+    pass
+
+
+def _event(
+    company_id: int,
+    kind: str,
+    summary: str,
+    actor: Actor,
+    *,
+    customer_id: int,
+    invoice_id: int | None = None,
+    **data: object,
+) -> None:
+    record(
+        EventDraft(
+            company_id=company_id,
+            kind=kind,
+            summary=summary,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            data=dict(data),
+        ),
+        actor,
+    )
+
+
+def _state(invoice: Invoice) -> InvoiceDunning:
+    state, _ = InvoiceDunning.objects.get_or_create(invoice=invoice, defaults={"company_id": invoice.company_id})
+    return state
+
+
+# --- Review of a proposal -----------------------------------------------------------------------------
+
+
+def _proposed(notice: Notice) -> Notice:
+    locked = Notice.objects.select_for_update().get(pk=notice.pk)
+    if locked.status != Notice.Status.PROPOSED:
+        raise DunningActionError(f"notice #{notice.pk} is {locked.status}; only a proposed notice can be changed")
+    return locked
+
+
+@transaction.atomic
+def exclude_notice(notice: Notice, actor: Actor) -> None:
+    notice = _proposed(notice)
+    Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
+    _event(
+        notice.company_id,
+        "notice.excluded",
+        f"Proposed notice #{notice.pk} excluded in review",
+        actor,
+        customer_id=notice.customer_id,
+        notice=notice.pk,
+    )
+
+
+@transaction.atomic
+def exclude_item(item: NoticeItem, actor: Actor) -> None:
+    notice = _proposed(item.notice)
+    NoticeItem.objects.filter(pk=item.pk).update(excluded=True)
+    left = NoticeItem.objects.filter(notice=notice, excluded=False)
+    if not left.exists():
+        Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
+    else:
+        Notice.objects.filter(pk=notice.pk).update(level=max(i.level for i in left))
+    _event(
+        notice.company_id,
+        "notice.item_excluded",
+        f"{item.invoice.number} taken out of proposed notice #{notice.pk} in review",
+        actor,
+        customer_id=notice.customer_id,
+        invoice_id=item.invoice_id,
+        notice=notice.pk,
+    )
+
+
+@transaction.atomic
+def change_item_level(item: NoticeItem, level: int, actor: Actor) -> None:
+    """Lower the level of one proposed item (a softer letter); never above what was decided, and
+    never skipping: not below the level after the one the invoice already reached."""
+    notice = _proposed(item.notice)
+    current = InvoiceDunning.objects.filter(invoice_id=item.invoice_id).values_list("level", flat=True).first() or 0
+    lowest = current + 1 if item.reason == "level" else current
+    if not lowest <= level <= item.level:
+        raise DunningActionError(
+            f"{item.invoice.number}: level {level} is not possible here; choose {lowest} to {item.level}"
+        )
+    NoticeItem.objects.filter(pk=item.pk).update(
+        level=level, action=Action.NONE.value if level != item.level else item.action
+    )
+    levels = NoticeItem.objects.filter(notice=notice, excluded=False).values_list("level", flat=True)
+    Notice.objects.filter(pk=notice.pk).update(level=max(levels))
+    _event(
+        notice.company_id,
+        "notice.level_changed",
+        f"{item.invoice.number} in proposed notice #{notice.pk}: level {item.level} -> {level}",
+        actor,
+        customer_id=notice.customer_id,
+        invoice_id=item.invoice_id,
+        notice=notice.pk,
+    )
+
+
+# --- Reminding by hand ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_manual_notice(
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    actor: Actor,
+    *,
+    deadline: date,
+    note: str = "",
+    today: date | None = None,
+) -> Notice:
+    """A reminder now, for chosen invoices of one customer: each at its next level (a further repetition
+    at the last level). It also restarts a reminder process that was stopped by hand."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise DunningActionError(f"the note has {len(note)} characters; at most {NOTE_MAX} are allowed")
+    if not invoices:
+        raise DunningActionError("choose at least one invoice")
+    today = today or customer.company.today()
+    if deadline < today:
+        raise DunningActionError(f"the payment deadline {deadline} is in the past")
+    policies = stored_policies(customer.company)
+    code = policies.customer.get(customer.pk) or policies.default
+    policy = policies.policies.get(code or "")
+    last = policy.last_level if policy else 1
+    rows = []
+    for invoice in invoices:
+        if invoice.customer_id != customer.pk:
+            raise DunningActionError(f"{invoice.number} belongs to another customer")
+        if invoice.kind != Invoice.Kind.INVOICE or invoice.outstanding_minor <= 0:
+            raise DunningActionError(f"{invoice.number} has nothing outstanding")
+        state = InvoiceDunning.objects.filter(invoice=invoice).first()
+        s = DunningState(state.level, state.repetitions) if state else DunningState()
+        if state and state.handed_over_on:
+            raise DunningActionError(
+                f"{invoice.number} was handed over to external collection on {state.handed_over_on}"
+            )
+        level, repetition, reason = (
+            (s.level + 1, 0, "level") if s.level < last else (s.level, s.repetitions + 1, "repeat")
+        )
+        rows.append((invoice, level, repetition, reason))
+    has_email = customer.contacts.filter(role_dunning=True).exclude(email="").exists()
+    notice = Notice.objects.create(
+        company=customer.company,
+        customer=customer,
+        level=max(r[1] for r in rows),
+        channel=(Channel.EMAIL if has_email else Channel.LETTER).value,
+        status=Notice.Status.PROPOSED,
+        notice_date=today,
+        deadline=deadline,
+        manual=True,
+        note=note,
+        policy_code=code or "",
+        template=(policy.level(min(max(r[1] for r in rows), last)).template if policy else ""),
+        totals=_totals([r[0] for r in rows]),
+        created_by=actor.user,
+    )
+    NoticeItem.objects.bulk_create(
+        NoticeItem(
+            notice=notice,
+            invoice=inv,
+            level=level,
+            repetition=rep,
+            reason=reason,
+            currency=inv.currency,
+            outstanding_minor=inv.outstanding_minor,
+            days_overdue=max((today - inv.due_date).days, 0),
+        )
+        for inv, level, rep, reason in rows
+    )
+    _approve(None, customer.company_id, today, actor, notice_id=notice.pk)
+    notice.refresh_from_db()
+    return notice
+
+
+def _totals(invoices: Sequence[Invoice]) -> list[dict[str, object]]:
+    per: dict[str, int] = {}
+    for inv in invoices:
+        per[inv.currency] = per.get(inv.currency, 0) + inv.outstanding_minor
+    return [{"currency": c, "reminded": v, "overdue": v, "credit": 0, "demanded": v} for c, v in sorted(per.items())]
+
+
+def default_deadline(customer: Customer, today: date | None = None) -> date:
+    policies = stored_policies(customer.company)
+    code = policies.customer.get(customer.pk) or policies.default
+    days = policies.policies[code].payment_days if code in policies.policies else 10
+    return payment_deadline(today or customer.company.today(), days)
+
+
+# --- Stopping, pausing, disputing, handing over ------------------------------------------------------------
+
+
+@transaction.atomic
+def stop_reminding(customer: Customer, actor: Actor, today: date | None = None) -> int:
+    """End the reminder process of every open invoice of the customer; a manual reminder restarts it."""
+    today = today or customer.company.today()
+    invoices = list(Invoice.objects.filter(customer=customer, kind=Invoice.Kind.INVOICE, outstanding_minor__gt=0))
+    for invoice in invoices:
+        InvoiceDunning.objects.update_or_create(
+            invoice=invoice, defaults={"company_id": invoice.company_id, "stopped_on": today}
+        )
+    _event(
+        customer.company_id,
+        "dunning.stopped",
+        f"Reminding stopped by hand for {len(invoices)} open invoice(s); a manual reminder restarts it",
+        actor,
+        customer_id=customer.pk,
+    )
+    return len(invoices)
+
+
+@transaction.atomic
+def pause(customer: Customer, until: date | None, actor: Actor, invoice: Invoice | None = None) -> None:
+    """Pause reminders up to and including `until` (None: resume now). It resumes by itself afterwards."""
+    target = invoice or customer
+    type(target).objects.filter(pk=target.pk).update(paused_until=until)
+    what = f"invoice {invoice.number}" if invoice else "the customer"
+    summary = f"Reminders for {what} paused until {until}" if until else f"Reminders for {what} resumed"
+    _event(
+        customer.company_id,
+        "dunning.paused" if until else "dunning.resumed",
+        summary,
+        actor,
+        customer_id=customer.pk,
+        invoice_id=invoice.pk if invoice else None,
+        until=until.isoformat() if until else None,
+    )
+
+
+@transaction.atomic
+def set_dunning_enabled(customer: Customer, enabled: bool, actor: Actor, invoice: Invoice | None = None) -> None:
+    """Exclude a customer or one invoice from automatic dunning (or include it again)."""
+    target = invoice or customer
+    type(target).objects.filter(pk=target.pk).update(dunning_enabled=enabled)
+    what = f"invoice {invoice.number}" if invoice else "the customer"
+    _event(
+        customer.company_id,
+        "dunning.included" if enabled else "dunning.excluded",
+        f"{what[0].upper()}{what[1:]} {'included in' if enabled else 'excluded from'} automatic dunning",
+        actor,
+        customer_id=customer.pk,
+        invoice_id=invoice.pk if invoice else None,
+    )
+
+
+@transaction.atomic
+def set_disputed(customer: Customer, reason: str, actor: Actor, invoice: Invoice | None = None) -> None:
+    """Mark disputed (with a reason) or, with an empty reason, no longer disputed."""
+    target = invoice or customer
+    reason = reason.strip()
+    type(target).objects.filter(pk=target.pk).update(disputed=bool(reason), dispute_reason=reason[:500])
+    what = f"invoice {invoice.number}" if invoice else "the customer"
+    summary = f"{what[0].upper()}{what[1:]} disputed: {reason}" if reason else f"Dispute about {what} settled"
+    _event(
+        customer.company_id,
+        "dunning.disputed" if reason else "dunning.dispute_settled",
+        summary,
+        actor,
+        customer_id=customer.pk,
+        invoice_id=invoice.pk if invoice else None,
+    )
+
+
+@transaction.atomic
+def hand_over(
+    customer: Customer, actor: Actor, today: date | None = None, invoices: Sequence[Invoice] | None = None
+) -> int:
+    """Hand open invoices over to external collection: they leave automatic dunning and appear in
+    the handover export."""
+    today = today or customer.company.today()
+    chosen = (
+        list(invoices)
+        if invoices is not None
+        else list(Invoice.objects.filter(customer=customer, kind=Invoice.Kind.INVOICE, outstanding_minor__gt=0))
+    )
+    for invoice in chosen:
+        InvoiceDunning.objects.update_or_create(
+            invoice=invoice, defaults={"company_id": invoice.company_id, "handed_over_on": today}
+        )
+        money = f"{format_minor(invoice.outstanding_minor, invoice.currency)} {invoice.currency}"
+        _event(
+            customer.company_id,
+            "invoice.handed_over",
+            f"{invoice.number} ({money}) handed over to external collection by hand",
+            actor,
+            customer_id=customer.pk,
+            invoice_id=invoice.pk,
+        )
+    return len(chosen)
+
+
+def handover_rows(company_id: int) -> list[dict[str, str]]:
+    """The handover export: every open invoice handed over to external collection."""
+    rows = []
+    for state in (
+        InvoiceDunning.objects.filter(
+            company_id=company_id, handed_over_on__isnull=False, invoice__outstanding_minor__gt=0
+        )
+        .select_related("invoice", "invoice__customer")
+        .order_by("invoice__customer__external_id", "invoice__due_date")
+    ):
+        inv, cust = state.invoice, state.invoice.customer
+        rows.append(
+            {
+                "customer_id": cust.external_id,
+                "customer_name": cust.name,
+                "address": ", ".join(p for p in (cust.address_line1, cust.postal_code, cust.city, cust.country) if p),
+                "invoice": inv.number,
+                "issue_date": inv.issue_date.isoformat(),
+                "due_date": inv.due_date.isoformat(),
+                "currency": inv.currency,
+                "amount": format_minor(inv.amount_minor, inv.currency),
+                "outstanding": format_minor(inv.outstanding_minor, inv.currency),
+                "level": str(state.level),
+                "handed_over_on": state.handed_over_on.isoformat() if state.handed_over_on else "",
+            }
+        )
+    return rows
