@@ -134,8 +134,11 @@ def _spacing(min_days_since_previous: int) -> int:
     return max(min_days_since_previous, 1)
 
 
-def _first_level_on(facts: InvoiceFacts, state: DunningState, policy: Policy) -> date:
+def _first_level_on(facts: InvoiceFacts, state: DunningState, policy: Policy) -> date | None:
+    """The day level 1 could be due; None when the invoice is below level 1's minimum (never, as it stands)."""
     first = policy.level(1)
+    if facts.outstanding < first.min_amount(facts.currency):
+        return None
     earliest = facts.due_date + timedelta(days=max(first.days_after_due, 1))
     if state.last_notice_on is not None:
         earliest = max(earliest, state.last_notice_on + timedelta(days=_spacing(first.min_days_since_previous)))
@@ -156,11 +159,14 @@ def _overdue(facts: InvoiceFacts, state: DunningState, policy: Policy, today: da
     current = state.level
     last_on = state.last_notice_on
     next_on: date | None = None  # the earliest day something becomes due
+    below_next: int | None = None  # the next level's minimum, when the invoice is below it
     if current < len(policy.levels):
         target = policy.levels[current]  # level current + 1
         minimum = target.min_amounts.get(facts.currency, 0)
         if facts.outstanding < minimum:
-            return Decision(Reason.BELOW_LEVEL_MINIMUM, current, detail=str(minimum))
+            below_next = minimum  # the next level is out of reach; the current one may still repeat
+    if current < len(policy.levels) and below_next is None:
+        target = policy.levels[current]
         reach_on = facts.due_date + timedelta(days=max(target.days_after_due, 1))
         if last_on is not None:
             spaced = last_on + timedelta(days=_spacing(target.min_days_since_previous))
@@ -178,6 +184,8 @@ def _overdue(facts: InvoiceFacts, state: DunningState, policy: Policy, today: da
             if next_on is None or repeat_on < next_on:
                 next_on = repeat_on
     if next_on is None:
+        if below_next is not None:
+            return Decision(Reason.BELOW_LEVEL_MINIMUM, current, detail=str(below_next))
         return Decision(Reason.ALL_LEVELS_SENT, current)
     return Decision(Reason.TOO_SOON, current, next_possible_on=next_on, detail=next_on.isoformat())
 

@@ -68,9 +68,11 @@ def group_customer(
         reminded = sum(i.facts.outstanding for i in items)
         dunned = [i for i in items if i.decision.reason != Reason.PRE_DUE]
         if dunned and credit > 0 and credit >= overdue:
-            # The customer's own money already covers all that is overdue here: ask for nothing.
+            # The customer's own money already covers all that is overdue here: ask for nothing,
+            # and net only what is left of the credit against the items not yet due.
             covered.extend(dunned)
             items = [i for i in items if i.decision.reason == Reason.PRE_DUE]
+            credit -= overdue
             if not items:
                 continue
             reminded = sum(i.facts.outstanding for i in items)

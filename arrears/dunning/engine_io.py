@@ -198,8 +198,18 @@ def plan_customer(
     )
     if grouping.covered_by_credit:
         covered = {item.facts.invoice_id for item in grouping.covered_by_credit}
+        # No notice goes out: like every decision that sends nothing, it carries the current level
+        # (a "level" decision was for the level after it).
         looked = [
-            Looked(lk.facts, lk.number, lk.policy, Decision(Reason.CREDIT_COVERS, lk.decision.level))
+            Looked(
+                lk.facts,
+                lk.number,
+                lk.policy,
+                Decision(
+                    Reason.CREDIT_COVERS,
+                    lk.decision.level - 1 if lk.decision.reason == Reason.LEVEL else lk.decision.level,
+                ),
+            )
             if lk.facts.invoice_id in covered
             else lk
             for lk in looked

@@ -375,6 +375,46 @@ def test_below_the_first_levels_minimum():
     assert explain(decision, "JPY") == "below the minimum of level 1 (1000 JPY)"
 
 
+def test_repetitions_go_on_when_the_next_level_is_out_of_reach_by_amount():
+    # Klaus owes 40.00 EUR after his first reminder on 15 October. Level 1 repeats every 7 days up to
+    # 3 times; level 2 needs 50.00 EUR, so it never comes, but the repetitions of level 1 still do.
+    policy = standard_policy(
+        levels=(
+            Level(1, "Reminder", 14, repeat_every_days=7, repeat_max=3),
+            Level(2, "Final notice", 28, min_amounts={"EUR": 5000}),
+        ),
+        pre_due=None,
+    )
+    klaus = jana(currency="EUR", outstanding=4000)
+    state = reminded(1, on(15))
+    assert decide(klaus, state, policy, on(21)) == Decision(
+        Reason.TOO_SOON, 1, next_possible_on=on(22), detail="2026-10-22"
+    )
+    expected = [
+        (on(22), Decision(Reason.REPEAT, 1, repetition=1, next_possible_on=on(29))),
+        (on(29), Decision(Reason.REPEAT, 1, repetition=2, next_possible_on=on(5, 11))),
+        (on(5, 11), Decision(Reason.REPEAT, 1, repetition=3, next_possible_on=None)),
+    ]
+    for today, decision in expected:
+        assert decide(klaus, state, policy, today) == decision
+        state = after_notice(state, decision, today)
+    done = decide(klaus, state, policy, on(30, 11))
+    assert done == Decision(Reason.BELOW_LEVEL_MINIMUM, 1, detail="5000")
+    assert explain(done, "EUR") == "below the minimum of level 2 (50.00 EUR)"
+
+
+def test_below_the_first_levels_minimum_there_is_no_next_reminder_even_before_the_due_date():
+    # Level 1 asks for at least 2,000 CZK; Jana's 1,210 CZK will never be reminded, so no date is promised.
+    policy = standard_policy(levels=(Level(1, "First reminder", 14, min_amounts={"CZK": 200000}),), pre_due=None)
+    assert decide(jana(), NEW, policy, on(15)) == Decision(Reason.BELOW_LEVEL_MINIMUM, 0, detail="200000")
+    assert decide(jana(), NEW, policy, on(20, 9)) == Decision(Reason.NOT_YET_DUE, 0, next_possible_on=None)
+    assert next_reminder_on(jana(), NEW, policy, on(20, 9)) is None
+    assert next_reminder_on(jana(), NEW, policy, on(15)) is None
+    # With a pre-due reminder (no minimum), that one still goes out, and nothing is promised after it.
+    with_pre_due = standard_policy(levels=policy.levels, pre_due=PreDue(3, {}))
+    assert decide(jana(), NEW, with_pre_due, on(28, 9)) == Decision(Reason.PRE_DUE, 0, next_possible_on=None)
+
+
 # --- repetitions and the end of the ladder ------------------------------------------------------
 
 
@@ -595,35 +635,3 @@ def test_every_reason_has_words():
 )
 def test_explain_below_a_level_minimum_without_a_currency():
     assert explain(Decision(Reason.BELOW_LEVEL_MINIMUM, 1, detail="5000")) == "below the minimum of level 2 (5000)"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a repetition of the current level is blocked when the invoice is below the NEXT level's "
-    "minimum: decide() returns BELOW_LEVEL_MINIMUM before looking at repetitions",
-)
-def test_repetitions_go_on_when_the_next_level_is_out_of_reach_by_amount():
-    # Klaus owes 40 EUR; level 1 repeats every 7 days up to 3 times; level 2 needs 50 EUR.
-    policy = standard_policy(
-        levels=(
-            Level(1, "Reminder", 14, repeat_every_days=7, repeat_max=3),
-            Level(2, "Final notice", 28, min_amounts={"EUR": 5000}),
-        ),
-        pre_due=None,
-    )
-    klaus = jana(currency="EUR", outstanding=4000)
-    decision = decide(klaus, reminded(1, on(15)), policy, on(22))
-    assert (decision.reason, decision.level, decision.repetition) == (Reason.REPEAT, 1, 1)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: before the due date, next_possible_on is the level-1 date even when the invoice is below "
-    "level 1's minimum amount, so next_reminder_on() promises a reminder that never comes",
-)
-def test_not_yet_due_below_the_first_levels_minimum_has_no_next_reminder():
-    policy = standard_policy(levels=(Level(1, "First reminder", 14, min_amounts={"CZK": 200000}),), pre_due=None)
-    # 1,210 CZK is below the 2,000 CZK of level 1: on 15 October decide() says BELOW_LEVEL_MINIMUM, forever.
-    assert decide(jana(), NEW, policy, on(15)).reason == Reason.BELOW_LEVEL_MINIMUM
-    assert next_reminder_on(jana(), NEW, policy, on(15)) is None
-    assert next_reminder_on(jana(), NEW, policy, on(20, 9)) is None

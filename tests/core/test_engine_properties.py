@@ -393,10 +393,7 @@ def test_next_possible_on_is_the_day_the_next_notice_goes_out(policy, facts):
     log = simulate(facts, policy, SIMULATED_DAYS)
     send_days = [day for day, _, _ in sent(log)]
     last_day = log[-1][0]
-    below_first_level = facts.outstanding < policy.level(1).min_amount(facts.currency)
     for day, decision, _ in log:
-        if decision.reason in (Reason.NOT_YET_DUE, Reason.PRE_DUE) and below_first_level:
-            continue  # known bug, see test_engine.py::test_not_yet_due_below_the_first_levels_minimum_...
         following = next((d for d in send_days if d > day), None)
         if decision.next_possible_on is None:
             assert following is None

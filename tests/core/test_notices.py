@@ -122,35 +122,27 @@ def test_credit_just_short_of_all_overdue_only_nets():
 
 
 def test_pre_due_items_stay_when_credit_covers_the_overdue_ones():
-    # The 300.00 EUR credit covers the overdue 250.00 EUR; the friendly reminder for the invoice due
-    # next week still goes out, with the credit shown against it.
+    # The 300.00 EUR credit covers the overdue 250.00 EUR; the friendly reminder for the 400.00 EUR
+    # invoice due next week still goes out, netted only with the 50.00 EUR of credit that is left.
     overdue = item(1, "EUR", 25000, date(2026, 9, 1))
     upcoming = pre_due(2, "EUR", 40000, date(2026, 10, 8))
     grouping = group_customer(ACME, [overdue, upcoming], {"EUR": 25000}, {"EUR": 30000}, True)
     assert grouping.covered_by_credit == [overdue]
-    notice = grouping.notice
-    assert (notice.customer_id, notice.level, notice.channel, notice.items) == (ACME, 0, Channel.EMAIL, (upcoming,))
-    total = notice.totals[0]
-    assert (len(notice.totals), total.currency, total.reminded, total.overdue, total.credit) == (
-        1,
-        "EUR",
-        40000,
-        25000,
-        30000,
+    assert grouping.notice == NoticePlan(
+        ACME,
+        0,
+        Channel.EMAIL,
+        (upcoming,),
+        (CurrencyTotal("EUR", reminded=40000, overdue=25000, credit=5000, demanded=35000),),
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: credit that covered the overdue items is netted again, in full, against the pre-due items "
-    "that stay: 400.00 - 300.00 = 100.00 EUR demanded instead of 400.00 - (300.00 - 250.00) = 350.00 EUR",
-)
-def test_credit_used_to_cover_the_overdue_items_is_not_netted_twice():
+def test_credit_covering_overdue_exactly_leaves_nothing_to_net_against_pre_due_items():
     overdue = item(1, "EUR", 25000, date(2026, 9, 1))
     upcoming = pre_due(2, "EUR", 40000, date(2026, 10, 8))
-    grouping = group_customer(ACME, [overdue, upcoming], {"EUR": 25000}, {"EUR": 30000}, True)
-    # 250.00 EUR of the credit pays the overdue invoice; only the remaining 50.00 EUR can reduce the rest.
-    assert grouping.notice.totals[0].demanded == 35000
+    grouping = group_customer(ACME, [upcoming, overdue], {"EUR": 25000}, {"EUR": 25000}, True)
+    assert grouping.covered_by_credit == [overdue]
+    assert grouping.notice.totals == (CurrencyTotal("EUR", 40000, 25000, 0, 40000),)
 
 
 def test_pre_due_items_alone_are_netted_but_never_covered():

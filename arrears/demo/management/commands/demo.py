@@ -15,6 +15,9 @@ from django.core.management.base import BaseCommand
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
+from arrears.dunning.models import Run
+from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
+from arrears.dunning.runs import approve_run, start_run
 from arrears.history.services import Actor
 from arrears.ledger.imports.runner import run_import
 from arrears.ledger.selectors.overview import AGING_BUCKETS, largest_debtors, receivables_overview
@@ -98,9 +101,29 @@ class Command(BaseCommand):
                 f"({d.invoices} invoices)"
             )
 
-        w(self.style.MIGRATE_HEADING("5. One customer's card (arrears customer show C0002)"))
+        w(self.style.MIGRATE_HEADING(f"5. Dunning policies ({DATA / 'policy.toml'})"))
+        for change in load_policy_file(company, read_policy_file(DATA / "policy.toml")):
+            w(f"   {change}")
+        call_command("policy", "show", stdout=self.stdout)
+
+        w(self.style.MIGRATE_HEADING(f"6. Dunning run for {as_of}, stopped at a proposal for review"))
+        run = Run.objects.filter(company=company, as_of=as_of).exclude(status=Run.Status.FAILED).first()
+        if run is None:
+            result = start_run(company, as_of, stored_policies(company), Actor("demo"), review=True)
+            run = result.run
+        assert run is not None
+        call_command("review", "show", str(run.pk), stdout=self.stdout)
+        if run.status == Run.Status.PROPOSAL:
+            approve_run(run, Actor("demo"))
+            w(f"   approved run #{run.pk}: {run.notices.filter(status='created').count()} notices created")
+        w(
+            f"   a second run for {as_of} creates nothing new: "
+            f"{start_run(company, as_of, stored_policies(company), Actor('demo')).message}"
+        )
+
+        w(self.style.MIGRATE_HEADING("7. One customer's card (arrears customer show C0002)"))
         call_command("customer", "show", "C0002", "--as-of", as_of.isoformat(), stdout=self.stdout)
 
         w(self.style.MIGRATE_HEADING("Done"))
-        w("   Dunning runs, letters and e-mail delivery join this demo as they are built (see the issues).")
+        w("   Letters (PDF) and e-mail delivery join this demo as they are built (see the issues).")
         w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
