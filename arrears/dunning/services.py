@@ -16,8 +16,9 @@ from arrears.core.money import format_minor
 from arrears.core.notices import payment_deadline
 from arrears.core.policy import Action, Channel
 from arrears.customers.models import Customer
+from arrears.dunning.engine_io import load_lookups
 from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
-from arrears.dunning.policies import stored_policies
+from arrears.dunning.policies import PolicySet, stored_policies
 from arrears.dunning.runs import _approve
 from arrears.history.services import Actor, EventDraft, record
 from arrears.ledger.models import Invoice
@@ -50,6 +51,12 @@ def _event(
         ),
         actor,
     )
+
+
+def _policy_code(customer: Customer, policies: PolicySet) -> str | None:
+    """The customer's policy, chosen as a run chooses it: customer beats group beats default."""
+    lookups = load_lookups(customer.company_id, policies, [customer.pk])
+    return lookups.policy_of_customer.get(customer.pk, policies.default)
 
 
 def _state(invoice: Invoice) -> InvoiceDunning:
@@ -85,11 +92,14 @@ def exclude_notice(notice: Notice, actor: Actor) -> None:
 def exclude_item(item: NoticeItem, actor: Actor) -> None:
     notice = _proposed(item.notice)
     NoticeItem.objects.filter(pk=item.pk).update(excluded=True)
-    left = NoticeItem.objects.filter(notice=notice, excluded=False)
-    if not left.exists():
+    left = list(NoticeItem.objects.filter(notice=notice, excluded=False))
+    if not left:
         Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
     else:
-        Notice.objects.filter(pk=notice.pk).update(level=max(i.level for i in left))
+        level = max(i.level for i in left)
+        Notice.objects.filter(pk=notice.pk).update(
+            level=level, totals=_totals_left(notice, left), template=_template(notice, level)
+        )
     _event(
         notice.company_id,
         "notice.item_excluded",
@@ -99,6 +109,28 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
         invoice_id=item.invoice_id,
         notice=notice.pk,
     )
+
+
+def _template(notice: Notice, level: int) -> str:
+    """The template of the notice's policy for a level (as it was when the policy is not stored)."""
+    policy = stored_policies(notice.company).policies.get(notice.policy_code)
+    if policy is None or level == notice.level:
+        return notice.template
+    if level == 0:
+        return policy.pre_due.template if policy.pre_due else "pre_due"
+    return policy.level(min(level, policy.last_level)).template
+
+
+def _totals_left(notice: Notice, left: Sequence[NoticeItem]) -> list[dict[str, object]]:
+    """The notice's totals for the items review left in it: the same credit, netted again."""
+    reminded: dict[str, int] = {}
+    for i in left:
+        reminded[i.currency] = reminded.get(i.currency, 0) + i.outstanding_minor
+    return [
+        {**t, "reminded": reminded[t["currency"]], "demanded": max(reminded[t["currency"]] - t["credit"], 0)}
+        for t in notice.totals
+        if t["currency"] in reminded
+    ]
 
 
 @transaction.atomic
@@ -115,8 +147,8 @@ def change_item_level(item: NoticeItem, level: int, actor: Actor) -> None:
     NoticeItem.objects.filter(pk=item.pk).update(
         level=level, action=Action.NONE.value if level != item.level else item.action
     )
-    levels = NoticeItem.objects.filter(notice=notice, excluded=False).values_list("level", flat=True)
-    Notice.objects.filter(pk=notice.pk).update(level=max(levels))
+    top = max(NoticeItem.objects.filter(notice=notice, excluded=False).values_list("level", flat=True))
+    Notice.objects.filter(pk=notice.pk).update(level=top, template=_template(notice, top))
     _event(
         notice.company_id,
         "notice.level_changed",
@@ -152,7 +184,7 @@ def create_manual_notice(
     if deadline < today:
         raise DunningActionError(f"the payment deadline {deadline} is in the past")
     policies = stored_policies(customer.company)
-    code = policies.customer.get(customer.pk) or policies.default
+    code = _policy_code(customer, policies)
     policy = policies.policies.get(code or "")
     last = policy.last_level if policy else 1
     rows = []
@@ -214,7 +246,7 @@ def _totals(invoices: Sequence[Invoice]) -> list[dict[str, object]]:
 
 def default_deadline(customer: Customer, today: date | None = None) -> date:
     policies = stored_policies(customer.company)
-    code = policies.customer.get(customer.pk) or policies.default
+    code = _policy_code(customer, policies)
     days = policies.policies[code].payment_days if code in policies.policies else 10
     return payment_deadline(today or customer.company.today(), days)
 

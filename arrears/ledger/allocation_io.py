@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from arrears.core.allocation import (
@@ -258,34 +259,59 @@ class AllocationPlan:
             ],
             rows,
         )
-        bulk.execute_many(
-            _APPLY_TO_DOCUMENT,
-            [
-                (delta, delta, latest, latest, delta, latest, latest, invoice_id)
-                for invoice_id, delta in self.invoice_delta.items()
-                for latest in (self.invoice_latest[invoice_id],)
-            ],
+        _apply_to_documents(
+            [(invoice_id, delta, self.invoice_latest[invoice_id]) for invoice_id, delta in self.invoice_delta.items()]
         )
-        payment_rows = [(d, d, sid) for (src, sid), d in self.source_delta.items() if src == "payment"]
-        bulk.execute_many(
-            f"UPDATE {bulk.table(Payment)} SET allocated_minor = allocated_minor + %s, "
-            "unallocated_minor = unallocated_minor - %s WHERE id = %s",
-            payment_rows,
-        )
+        _apply_to_payments([(sid, d) for (src, sid), d in self.source_delta.items() if src == "payment"])
         # A credit note is "settled" once fully applied; its day is the credit note's own date.
-        bulk.execute_many(
-            _APPLY_TO_DOCUMENT,
+        _apply_to_documents(
             [
-                (d, d, dated, dated, d, dated, dated, sid)
+                (sid, d, self.source_dated[(src, sid)])
                 for (src, sid), d in self.source_delta.items()
                 if src == "credit_note"
-                for dated in (self.source_dated[(src, sid)],)
-            ],
+            ]
         )
         write_events(self.events, actor, now)
         summary.allocations += len(rows)
         summary.settled_invoices += len(self.invoice_settled)
         summary.credit_receipts += sum(1 for e in self.events if e.kind == "receipt.credit")
+
+
+_LATER_PG = "CASE WHEN t.last_receipt_on IS NULL OR t.last_receipt_on < v.day THEN v.day ELSE t.last_receipt_on END"
+
+
+def _apply_to_documents(rows: list[tuple[int, int, date]]) -> None:
+    """(document id, delta, receipt day) for each invoice or credit note that money was applied to."""
+    if connection.vendor == "postgresql":
+        bulk.update_from_values(
+            Invoice,
+            "id",
+            [("delta", "bigint"), ("day", "date")],
+            "allocated_minor = t.allocated_minor + v.delta, outstanding_minor = t.outstanding_minor - v.delta, "
+            f"last_receipt_on = {_LATER_PG}, "
+            f"settled_on = CASE WHEN t.outstanding_minor = v.delta THEN {_LATER_PG} ELSE t.settled_on END",
+            rows,
+        )
+        return
+    bulk.execute_many(_APPLY_TO_DOCUMENT, [(d, d, day, day, d, day, day, doc) for doc, d, day in rows])
+
+
+def _apply_to_payments(rows: list[tuple[int, int]]) -> None:
+    """(payment id, delta) for each payment whose money was applied."""
+    if connection.vendor == "postgresql":
+        bulk.update_from_values(
+            Payment,
+            "id",
+            [("delta", "bigint")],
+            "allocated_minor = t.allocated_minor + v.delta, unallocated_minor = t.unallocated_minor - v.delta",
+            rows,
+        )
+        return
+    bulk.execute_many(
+        f"UPDATE {bulk.table(Payment)} SET allocated_minor = allocated_minor + %s, "
+        "unallocated_minor = unallocated_minor - %s WHERE id = %s",
+        [(d, d, pid) for pid, d in rows],
+    )
 
 
 def write_events(drafts: Sequence[EventDraft], actor: Actor, now: Any) -> None:

@@ -9,7 +9,9 @@ company whose runs stop for a while) and apply after_notice() whenever a notice 
 
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import pairwise
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -98,7 +100,9 @@ def any_facts(draw):
         facts.customer_id,
         facts.currency,
         facts.due_date,
-        outstanding=draw(st.one_of(st.integers(min_value=-1000, max_value=0), st.integers(min_value=1, max_value=30000))),
+        outstanding=draw(
+            st.one_of(st.integers(min_value=-1000, max_value=0), st.integers(min_value=1, max_value=30000))
+        ),
         dunning_enabled=draw(flags),
         paused_until=draw(maybe_dates),
         disputed=not draw(flags),
@@ -275,12 +279,8 @@ def test_after_notice_refuses_every_non_sending_decision(situation):
     policy, facts, state, today = situation
     decision = decide(facts, state, policy, today)
     if not decision.sends:
-        try:
+        with pytest.raises(ValueError, match=f"^a {decision.reason} decision sends no notice$"):
             after_notice(state, decision, today)
-        except ValueError as error:
-            assert str(error) == f"a {decision.reason} decision sends no notice"
-        else:
-            raise AssertionError(f"after_notice accepted a {decision.reason} decision")
 
 
 # --- simulations over time ----------------------------------------------------------------------
@@ -376,12 +376,29 @@ def test_daily_runs_send_each_level_as_soon_as_it_is_reachable(policy, facts):
 def test_runs_with_downtime_never_burst(policy, facts, every):
     log = simulate(facts, policy, SIMULATED_DAYS, every=every)
     level = check_ladder(facts, policy, log)
-    # One decision per run, so at most one notice and one level per run.
-    runs = len(log)
-    assert len(sent(log)) <= runs
-    for (_, decision, before), (_, _, after) in zip(log, log[1:], strict=False):
+    # One decision per run, so at most one notice and one level per run, however long the pause was.
+    for (_, decision, before), (_, _, after) in pairwise(log):
         assert after.level - before.level == (1 if decision.reason == Reason.LEVEL else 0)
-    assert level <= min(policy.last_level, runs)
+    assert level <= min(policy.last_level, len(sent(log)))
+
+
+@settings(deadline=None)
+@given(policies(), clean_facts(), st.integers(min_value=2, max_value=45))
+def test_runs_with_downtime_send_exactly_when_the_previous_run_said(policy, facts, every):
+    # A run sends if and only if the previous run's next_possible_on has come: downtime delays
+    # reminders but loses none, except a pre-due reminder whose window closed with the due date.
+    log = simulate(facts, policy, SIMULATED_DAYS, every=every)
+    for (_, decision, _), (day, following, _) in pairwise(log):
+        promised = decision.next_possible_on
+        if promised is None or promised > day:
+            assert following.sends is False
+        elif promised <= facts.due_date < day:
+            # Only a pre-due reminder is promised for a day before the due date; it is never sent late.
+            assert decision.reason == Reason.NOT_YET_DUE
+            assert promised == facts.due_date - timedelta(days=policy.pre_due.days_before)
+            assert following.reason != Reason.PRE_DUE
+        else:
+            assert following.sends is True
 
 
 @settings(deadline=None)

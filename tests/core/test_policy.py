@@ -122,7 +122,9 @@ def test_an_interval_without_repetitions_is_harmless():
 @pytest.mark.parametrize("url", ["", "ftp://example.com/block", "billing.example.com/block", "HTTPS://x"])
 def test_webhook_without_an_http_url(url):
     level = Level(1, "a", 7, action=Action.WEBHOOK, webhook_url=url)
-    assert validate(standard_policy(levels=(level,))) == ["policy 'std', level 1: a webhook action needs an http(s) URL"]
+    assert validate(standard_policy(levels=(level,))) == [
+        "policy 'std', level 1: a webhook action needs an http(s) URL"
+    ]
 
 
 @pytest.mark.parametrize("url", ["https://example.com/hook", "http://intranet/hook"])

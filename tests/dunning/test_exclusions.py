@@ -138,7 +138,12 @@ def test_stopped_by_hand_and_restarted_by_a_manual_reminder(customers, company, 
 
     # The credit controller phones Jana and sends a reminder by hand: F1 moves on to level 2.
     notice = create_manual_notice(
-        cust("C1"), [inv("F1")], actor, deadline=date(2026, 12, 17), note="as agreed on the phone", today=date(2026, 12, 7)
+        cust("C1"),
+        [inv("F1")],
+        actor,
+        deadline=date(2026, 12, 17),
+        note="as agreed on the phone",
+        today=date(2026, 12, 7),
     )
     assert (notice.level, notice.manual, notice.status) == (2, True, "created")
     assert state("F1") == (2, 0, date(2026, 12, 7), None, None, None)

@@ -39,7 +39,12 @@ def test_an_invoice_90_days_overdue_gets_the_first_reminder_first(jana, company,
 
     assert (result.status, result.decisions, result.notices, result.items) == ("done", 4, 2, 4)
     notice = notices(result)["C1"]
-    assert (notice.level, notice.status, notice.notice_date, notice.deadline) == (1, "created", FRIDAY, date(2026, 11, 30))
+    assert (notice.level, notice.status, notice.notice_date, notice.deadline) == (
+        1,
+        "created",
+        FRIDAY,
+        date(2026, 11, 30),
+    )
     assert (notice.channel, notice.template, notice.policy_code) == ("email", "level1", "standard")
     # Every item is a first reminder, however long overdue: levels are never skipped.
     assert items(notice) == [
@@ -164,3 +169,60 @@ def test_every_level_is_reached_exactly_once_whatever_the_run_days(jana, company
         (4, date(2027, 1, 4)),
     ]
     assert RunDecision.objects.filter(invoice__number="F-OLD", reason="handed_over").exists()
+
+
+REPEATING = """
+[[policy]]
+code = "repeating"
+name = "Repeat the first reminder; the final notice only for large amounts"
+default = true
+
+[[policy.level]]
+name = "Reminder"
+days_after_due = 7
+repeat_every_days = 7
+repeat_max = 2
+template = "reminder"
+
+[[policy.level]]
+name = "Final notice"
+days_after_due = 30
+min_days_since_previous = 7
+min_amount = { CZK = "5000.00" }
+template = "final"
+"""
+
+
+def test_a_level_repeats_and_a_small_invoice_never_reaches_the_final_notice(ledger, load_policy, company, actor):
+    # Rudolf (C9) owes R1 (1 000.00 CZK) and R2 (8 000.00 CZK), both due 2026-11-06.
+    ledger(
+        customers=[customer_row("C9", "Rudolf Nový", "rudolf@example.cz")],
+        invoices=[
+            ["R1", "C9", "2026-10-23", "2026-11-06", "CZK", "1000.00"],
+            ["R2", "C9", "2026-10-23", "2026-11-06", "CZK", "8000.00"],
+        ],
+    )
+    load_policy(REPEATING)
+    days = [FRIDAY, date(2026, 11, 27), date(2026, 12, 4)]
+
+    steps = [[(n, lv, r) for n, lv, r, *_ in items(notices(run(company, day, actor))["C9"])] for day in days]
+
+    assert steps == [
+        [("R1", 1, "level"), ("R2", 1, "level")],
+        [("R1", 1, "repeat"), ("R2", 1, "repeat")],
+        [("R1", 1, "repeat"), ("R2", 1, "repeat")],
+    ]
+    assert list(
+        NoticeItem.objects.filter(invoice__number="R1").order_by("id").values_list("repetition", flat=True)
+    ) == [0, 1, 2]
+    assert state("R1") == (1, 2, date(2026, 12, 4), None, None, None)
+
+    # Repetitions used up: R2 goes on to the final notice 7 days after the last reminder; R1 is
+    # below the final notice's minimum and gets nothing more.
+    monday = run(company, date(2026, 12, 7), actor)
+    assert decisions(monday)["R1"] == ("below_level_minimum", 1, None, "500000")
+    assert decisions(monday)["R2"] == ("too_soon", 1, date(2026, 12, 11), "2026-12-11")
+    final = run(company, date(2026, 12, 11), actor)
+    assert items(notices(final)["C9"]) == [("R2", 2, "level", "CZK", 800000)]
+    assert notices(final)["C9"].template == "final"
+    assert reasons(final)["R1"] == "below_level_minimum"

@@ -16,6 +16,8 @@ from datetime import date
 import pytest
 
 from arrears.dunning.models import InvoiceDunning, NoticeItem, RunDecision
+from arrears.dunning.runs import approve_run
+from arrears.dunning.services import exclude_item
 from tests.dunning.conftest import FRIDAY, customer_row, decisions, items, level_of, notices, reasons, run, state
 
 
@@ -150,3 +152,19 @@ def test_credit_arriving_after_a_reminder_stops_the_next_level_in_that_currency(
     # E1 stays at the level it reached: no second reminder went out about it.
     assert decisions(result)["E1"] == ("credit_covers", 1, None, "")
     assert state("E1") == (1, 0, FRIDAY, None, None, None)
+
+
+def test_taking_invoices_out_in_review_leaves_totals_for_what_is_still_reminded(novak, company, actor):
+    proposal = run(company, FRIDAY, actor, review=True)
+    notice = notices(proposal)["C1"]
+
+    exclude_item(notice.items.get(invoice__number="E1"), actor)
+    exclude_item(notice.items.get(invoice__number="K2"), actor)
+
+    notice.refresh_from_db()
+    # No EUR left in the notice; in CZK only K1, with the credit still netted.
+    assert notice.totals == [
+        {"currency": "CZK", "reminded": 1000000, "overdue": 1250000, "credit": 300000, "demanded": 700000},
+    ]
+    approve_run(proposal.run, actor)
+    assert (state("K1")[0], state("K2"), state("E1")) == (1, None, None)

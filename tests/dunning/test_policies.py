@@ -21,7 +21,7 @@ import pytest
 from arrears.customers.models import CustomerGroup
 from arrears.dunning.models import Level, Policy, PolicyAssignment, Run, RunDecision
 from arrears.dunning.policies import file_policies, read_policy_file, stored_policies
-from arrears.dunning.runs import start_run
+from arrears.dunning.runs import RunRefused, start_run
 from tests.dunning.conftest import (
     FRIDAY,
     GENTLE,
@@ -201,3 +201,38 @@ def test_a_tuesday_only_policy_sends_on_tuesdays_only(ledger, load_policy, compa
     assert items(notices(tuesday)["C1"]) == [("I1", 1, "level", "CZK", 100000)]
     assert [r.status for r in Run.objects.order_by("id")] == ["nothing", "nothing", "done"]
     assert reasons(tuesday) == {"I1": "level"}
+
+
+def test_without_any_policy_a_run_is_refused(ledger, company, actor):
+    ledger(
+        customers=[customer_row("C1", "Anna", "anna@example.cz")],
+        invoices=[["I1", "C1", "2026-10-01", "2026-10-15", "CZK", "1000.00"]],
+    )
+
+    with pytest.raises(RunRefused, match=r"^no dunning policy: load one with 'arrears policy load FILE'"):
+        run(company, FRIDAY, actor)
+    assert not Run.objects.exists()
+
+
+def test_a_customer_no_policy_applies_to_is_not_reminded_and_the_report_says_so(ledger, load_policy, company, actor):
+    # Only key accounts are reminded: a gentle policy for the vip group, no default.
+    ledger(
+        customers=[
+            customer_row("C1", "Anna", "anna@example.cz"),
+            customer_row("C2", "Bohdan", "bohdan@example.cz", "vip"),
+        ],
+        invoices=[
+            ["I1", "C1", "2026-10-01", "2026-10-15", "CZK", "1000.00"],
+            ["I2", "C2", "2026-10-01", "2026-10-15", "CZK", "1000.00"],
+        ],
+    )
+    load_policy(GENTLE, '[assign]\ngroups = { vip = "gentle" }')
+
+    result = run(company, TUESDAY, actor)
+
+    assert decisions(result) == {
+        "I1": ("excluded_customer", 0, None, "no policy"),
+        "I2": ("level", 1, date(2026, 12, 24), ""),
+    }
+    assert sorted(notices(result)) == ["C2"]
+    assert RunDecision.objects.get(invoice__number="I1").policy_code == ""

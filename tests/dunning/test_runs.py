@@ -14,7 +14,6 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from django.db import IntegrityError
 from django.utils import timezone
 
 from arrears.dunning.models import Notice, Run, RunDecision
@@ -23,7 +22,18 @@ from arrears.dunning.report import CSV_COLUMNS, as_csv, as_json
 from arrears.dunning.runs import RunRefused, approve_run, discard_run
 from arrears.ledger.models import Invoice
 from tests.conftest import INVOICE_HEADER
-from tests.dunning.conftest import FRIDAY, SATURDAY, customer_row, decisions, items, notices, run, state, table_counts
+from tests.dunning.conftest import (
+    FRIDAY,
+    NOTICE_ITEM_ONCE_PER_STEP_BUG,
+    SATURDAY,
+    customer_row,
+    decisions,
+    items,
+    notices,
+    run,
+    state,
+    table_counts,
+)
 
 MONDAY = date(2026, 11, 23)
 
@@ -235,14 +245,7 @@ def test_a_discarded_proposal_no_longer_blocks(book, company, actor):
     assert run(company, MONDAY, actor, customers=["C3"]).status == "done"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason=(
-        "BUG (models): NoticeItem's unique (invoice, level, repetition) also counts items of discarded or "
-        "excluded notices, so the next run that proposes the same step again fails"
-    ),
-)
+@NOTICE_ITEM_ONCE_PER_STEP_BUG
 def test_after_a_discarded_proposal_the_next_run_reminds_again(book, company, actor):
     proposal = run(company, FRIDAY, actor, review=True)
     discard_run(proposal.run, actor)
