@@ -134,29 +134,41 @@ def _spacing(min_days_since_previous: int) -> int:
     return max(min_days_since_previous, 1)
 
 
-def _first_level_on(facts: InvoiceFacts, state: DunningState, policy: Policy) -> date | None:
-    """The day level 1 could be due; None when the invoice is below level 1's minimum (never, as it stands)."""
-    first = policy.level(1)
-    if facts.outstanding < first.min_amount(facts.currency):
+def _next_level_on(facts: InvoiceFacts, state: DunningState, policy: Policy) -> date | None:
+    """The day the invoice's next level could be due; None when there is none or the invoice is
+    below its minimum (never, as things stand)."""
+    if state.level >= len(policy.levels):
         return None
-    earliest = facts.due_date + timedelta(days=max(first.days_after_due, 1))
+    target = policy.levels[state.level]
+    if facts.outstanding < target.min_amount(facts.currency):
+        return None
+    earliest = facts.due_date + timedelta(days=max(target.days_after_due, 1))
     if state.last_notice_on is not None:
-        earliest = max(earliest, state.last_notice_on + timedelta(days=_spacing(first.min_days_since_previous)))
+        earliest = max(earliest, state.last_notice_on + timedelta(days=_spacing(target.min_days_since_previous)))
     return earliest
 
 
 def _before_due(facts: InvoiceFacts, state: DunningState, policy: Policy, today: date) -> Decision:
     pre = policy.pre_due
-    if pre is not None and state.pre_due_sent_on is None and facts.outstanding >= pre.min_amount(facts.currency):
+    # No friendly "will soon be due" once real reminders went out (a due date moved later).
+    if (
+        pre is not None
+        and state.pre_due_sent_on is None
+        and state.level == 0
+        and facts.outstanding >= pre.min_amount(facts.currency)
+    ):
         pre_due_on = facts.due_date - timedelta(days=pre.days_before)
         if today >= pre_due_on:
             return Decision(Reason.PRE_DUE, 0)
         return Decision(Reason.NOT_YET_DUE, state.level, next_possible_on=pre_due_on)
-    return Decision(Reason.NOT_YET_DUE, state.level, next_possible_on=_first_level_on(facts, state, policy))
+    return Decision(Reason.NOT_YET_DUE, state.level, next_possible_on=_next_level_on(facts, state, policy))
 
 
 def _overdue(facts: InvoiceFacts, state: DunningState, policy: Policy, today: date) -> Decision:
     current = state.level
+    if current > len(policy.levels):
+        # Reminded under a longer policy than the one that applies now: nothing further to send.
+        return Decision(Reason.ALL_LEVELS_SENT, current)
     last_on = state.last_notice_on
     next_on: date | None = None  # the earliest day something becomes due
     below_next: int | None = None  # the next level's minimum, when the invoice is below it
@@ -219,8 +231,8 @@ def explain(decision: Decision, currency: str = "") -> str:
     if r == Reason.PRE_DUE:
         return "due for the reminder before the due date"
     if r == Reason.BELOW_LEVEL_MINIMUM:
-        amount = format_minor(int(d.detail), currency) if currency else d.detail
-        return f"below the minimum of level {d.level + 1} ({amount} {currency})".rstrip()
+        amount = f"{format_minor(int(d.detail), currency)} {currency}" if currency else d.detail
+        return f"below the minimum of level {d.level + 1} ({amount})"
     words = {
         Reason.PAID: "paid",
         Reason.HANDED_OVER: f"handed over to external collection on {d.detail}",

@@ -67,7 +67,11 @@ def group_customer(
         overdue = overdue_by_currency.get(currency, 0)
         reminded = sum(i.facts.outstanding for i in items)
         dunned = [i for i in items if i.decision.reason != Reason.PRE_DUE]
-        if dunned and credit > 0 and credit >= overdue:
+        if not dunned and credit > 0:
+            # Only items not yet due are in the notice: the credit first answers for what is
+            # already overdue elsewhere, and only the rest is netted against them.
+            credit = max(credit - overdue, 0)
+        elif dunned and credit > 0 and credit >= overdue:
             # The customer's own money already covers all that is overdue here: ask for nothing,
             # and net only what is left of the credit against the items not yet due.
             covered.extend(dunned)

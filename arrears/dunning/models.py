@@ -225,7 +225,13 @@ class NoticeItem(models.Model):
         ordering = ["notice", "currency", "id"]
         constraints = [
             # A re-run on the same date can never remind the same invoice at the same step twice.
-            models.UniqueConstraint(fields=["invoice", "level", "repetition"], name="notice_item_once_per_step"),
+            # Items taken out in review (or of a discarded proposal) do not count: the step was
+            # never sent, so a later run may propose it again.
+            models.UniqueConstraint(
+                fields=["invoice", "level", "repetition"],
+                condition=Q(excluded=False),
+                name="notice_item_once_per_step",
+            ),
         ]
 
     def __str__(self) -> str:

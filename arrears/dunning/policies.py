@@ -355,6 +355,23 @@ def load_policy_file(company: Company, parsed: ParsedFile) -> list[str]:
         )
         changes.append(f"policy {policy.code} stored as version {version}")
     by_code = {p.code: p for p in Policy.objects.filter(company=company)}
+    known_groups = set(CustomerGroup.objects.filter(company=company).values_list("code", flat=True))
+    known_customers = set(
+        Customer.objects.filter(company=company, external_id__in=list(parsed.customers)).values_list(
+            "external_id", flat=True
+        )
+    )
+    changes.extend(
+        f"group {code} does not exist (yet): its assignment to {policy} was skipped; load the file again "
+        "after the import"
+        for code, policy in parsed.groups.items()
+        if code not in known_groups
+    )
+    changes.extend(
+        f"customer {ext} does not exist (yet): its assignment to {policy} was skipped"
+        for ext, policy in parsed.customers.items()
+        if ext not in known_customers
+    )
     for group in CustomerGroup.objects.filter(company=company, code__in=list(parsed.groups)):
         PolicyAssignment.objects.update_or_create(
             group=group, defaults={"company": company, "policy": by_code[parsed.groups[group.code]]}

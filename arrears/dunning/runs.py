@@ -201,7 +201,9 @@ def discard_run(run: Run, actor: Actor) -> Run:
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.status != Run.Status.PROPOSAL:
             raise RunRefused(f"run #{run.pk} is {locked.status}, not a proposal waiting for review")
-        Notice.objects.filter(run=run, status=Notice.Status.PROPOSED).update(status=Notice.Status.EXCLUDED)
+        proposed = Notice.objects.filter(run=run, status=Notice.Status.PROPOSED)
+        NoticeItem.objects.filter(notice__in=proposed).update(excluded=True)
+        proposed.update(status=Notice.Status.EXCLUDED)
         Run.objects.filter(pk=run.pk).update(status=Run.Status.FAILED, message=f"discarded by {actor.label}")
     run.refresh_from_db()
     return run

@@ -78,6 +78,7 @@ def _proposed(notice: Notice) -> Notice:
 def exclude_notice(notice: Notice, actor: Actor) -> None:
     notice = _proposed(notice)
     Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
+    NoticeItem.objects.filter(notice=notice).update(excluded=True)
     _event(
         notice.company_id,
         "notice.excluded",
@@ -135,24 +136,30 @@ def _totals_left(notice: Notice, left: Sequence[NoticeItem]) -> list[dict[str, o
 
 @transaction.atomic
 def change_item_level(item: NoticeItem, level: int, actor: Actor) -> None:
-    """Lower the level of one proposed item (a softer letter); never above what was decided, and
-    never skipping: not below the level after the one the invoice already reached."""
+    """Hold one proposed invoice at the level it already reached (the same letter again, as a
+    repetition) instead of moving it up. Levels are never skipped and never go down, so that is
+    the only other level a proposed item can have."""
     notice = _proposed(item.notice)
-    current = InvoiceDunning.objects.filter(invoice_id=item.invoice_id).values_list("level", flat=True).first() or 0
-    lowest = current + 1 if item.reason == "level" else current
-    if not lowest <= level <= item.level:
-        raise DunningActionError(
-            f"{item.invoice.number}: level {level} is not possible here; choose {lowest} to {item.level}"
+    state = InvoiceDunning.objects.filter(invoice_id=item.invoice_id).first()
+    current, repetitions = (state.level, state.repetitions) if state else (0, 0)
+    if level == item.level:
+        return
+    if item.reason != "level" or level != current or current < 1:
+        choices = (
+            f"{item.level} or {current} (hold at the current level)"
+            if current >= 1 and item.reason == "level"
+            else str(item.level)
         )
+        raise DunningActionError(f"{item.invoice.number}: level {level} is not possible here; choose {choices}")
     NoticeItem.objects.filter(pk=item.pk).update(
-        level=level, action=Action.NONE.value if level != item.level else item.action
+        level=current, repetition=repetitions + 1, reason="repeat", action=Action.NONE.value, action_url=""
     )
     top = max(NoticeItem.objects.filter(notice=notice, excluded=False).values_list("level", flat=True))
     Notice.objects.filter(pk=notice.pk).update(level=top, template=_template(notice, top))
     _event(
         notice.company_id,
         "notice.level_changed",
-        f"{item.invoice.number} in proposed notice #{notice.pk}: level {item.level} -> {level}",
+        f"{item.invoice.number} in proposed notice #{notice.pk}: held at level {current} instead of {item.level}",
         actor,
         customer_id=notice.customer_id,
         invoice_id=item.invoice_id,

@@ -34,7 +34,9 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Seq
         return 0
     cols = columns(model, field_names)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        # wrap_database_errors: a violated constraint surfaces as Django's IntegrityError, as it
+        # does for every other statement, not as psycopg's own class.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
             with raw.copy(f"COPY {table(model)} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in rows:

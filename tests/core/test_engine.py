@@ -626,32 +626,16 @@ def test_every_reason_has_words():
 # --- bugs found while writing these tests ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: explain(BELOW_LEVEL_MINIMUM) without a currency leaves a space before ')': "
-    "'.rstrip()' strips nothing because the text ends with ')'",
-)
 def test_explain_below_a_level_minimum_without_a_currency():
     assert explain(Decision(Reason.BELOW_LEVEL_MINIMUM, 1, detail="5000")) == "below the minimum of level 2 (5000)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="BUG: an invoice whose level is above the policy's last level (it was moved to a shorter policy) "
-    "makes decide() raise IndexError instead of deciding ALL_LEVELS_SENT",
-)
 def test_an_invoice_beyond_the_last_level_of_its_new_policy():
     # Jana's invoice got the final notice (level 4) under the old 4-level policy; it now falls under the
     # standard 3-level policy. Nothing more is automatic.
     assert decide(jana(), reminded(4, on(20, 11)), POLICY, on(20, 12)) == Decision(Reason.ALL_LEVELS_SENT, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: before the due date next_possible_on is computed from level 1 even when level 1 was already "
-    "sent (the due date was moved later), so it names a day on which decide() says TOO_SOON",
-)
 def test_not_yet_due_after_the_due_date_moved_points_to_the_next_level():
     # Level 1 went out on 20 October; then the due date was moved to 15 November. The next notice is
     # level 2: 28 days after the new due date, 13 December (not level 1's 14 days, 29 November).

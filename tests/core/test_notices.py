@@ -153,11 +153,6 @@ def test_credit_covering_overdue_exactly_leaves_nothing_to_net_against_pre_due_i
     assert grouping.notice.totals == (CurrencyTotal("EUR", 40000, 25000, 0, 40000),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when no overdue item is due for a reminder, the full credit is netted against the pre-due items "
-    "although it already covers the customer's other overdue invoices: 100.00 EUR demanded instead of 350.00 EUR",
-)
 def test_credit_that_covers_other_overdue_invoices_is_netted_once_against_pre_due_items():
     # ACME owes 250.00 EUR overdue (reminded two days ago, so not in today's notice) and has 300.00 EUR of
     # credit; the friendly reminder for 400.00 EUR due next week can only be reduced by the 50.00 EUR left,

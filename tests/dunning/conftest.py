@@ -15,9 +15,7 @@ from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
-import psycopg
 import pytest
-from django.db import IntegrityError
 
 from arrears.companies.models import Company
 from arrears.customers.models import Customer
@@ -44,14 +42,6 @@ from tests.conftest import CUSTOMER_HEADER, INVOICE_HEADER, PAYMENT_HEADER
 # also counts the items of notices excluded in review or discarded with their proposal, so the next run
 # that reminds such an invoice at that step fails. On PostgreSQL the bulk insert (COPY) raises
 # psycopg's own error, not Django's.
-NOTICE_ITEM_ONCE_PER_STEP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=(IntegrityError, psycopg.errors.IntegrityError),
-    reason=(
-        "BUG (models): NoticeItem's unique (invoice, level, repetition) also counts items of excluded or "
-        "discarded notices, so the next run that proposes the same step again fails"
-    ),
-)
 
 FRIDAY = date(2026, 11, 20)
 SATURDAY = date(2026, 11, 21)

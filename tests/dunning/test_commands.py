@@ -123,7 +123,7 @@ def test_review_from_proposal_to_approval(book):
     assert "    C2 G2: below the policy's minimum amount" in shown
     assert cli("review", "exclude", str(jana.pk), "--invoice", "F2") == "excluded\n"
     assert "(excluded)" in cli("review", "show", str(run.pk))
-    with pytest.raises(CommandError, match="F1: level 3 is not possible here; choose 1 to 1"):
+    with pytest.raises(CommandError, match=r"F1: level 3 is not possible here; choose 1$"):
         cli("review", "level", str(jana.pk), "F1", "3")
 
     assert cli("review", "approve", str(run.pk)) == f"run #{run.pk} approved: 2 notices\n"

@@ -19,7 +19,6 @@ from arrears.dunning.services import DunningActionError, change_item_level, excl
 from arrears.history.models import Event
 from tests.dunning.conftest import (
     FRIDAY,
-    NOTICE_ITEM_ONCE_PER_STEP_BUG,
     STANDARD,
     STRICT,
     customer_row,
@@ -158,32 +157,50 @@ def test_excluding_every_invoice_excludes_the_notice(proposal, actor):
     assert petr.status == "excluded"
 
 
-@pytest.mark.parametrize(("level", "allowed"), [(1, False), (3, False), (0, False), (2, True)])
-def test_a_level_can_only_be_set_between_the_next_level_and_the_decided_one(proposal, actor, level, allowed):
-    # F1 stands at level 1; the run decided level 2. Levels are never skipped, and review can only
-    # soften: the only level possible is 2.
+@pytest.mark.parametrize("level", [0, 3])
+def test_a_level_is_never_skipped_or_lowered_below_the_current_one(proposal, actor, level):
+    # F1 stands at level 1; the run decided level 2. Review may hold it at 1, nothing else.
     jana = notices(proposal)["C1"]
     f1 = item(jana, "F1")
 
-    if not allowed:
-        with pytest.raises(DunningActionError) as excinfo:
-            change_item_level(f1, level, actor)
-        assert str(excinfo.value) == f"F1: level {level} is not possible here; choose 2 to 2"
-        assert not Event.objects.filter(kind="notice.level_changed").exists()
-    else:
+    with pytest.raises(DunningActionError) as excinfo:
         change_item_level(f1, level, actor)
-        assert Event.objects.get(kind="notice.level_changed").summary == (
-            f"F1 in proposed notice #{jana.pk}: level 2 -> 2"
-        )
+
+    assert str(excinfo.value) == f"F1: level {level} is not possible here; choose 2 or 1 (hold at the current level)"
+    assert not Event.objects.filter(kind="notice.level_changed").exists()
     f1.refresh_from_db()
-    jana.refresh_from_db()
-    assert (f1.level, jana.level) == (2, 2)
+    assert (f1.level, f1.reason) == (2, "level")
+
+
+def test_review_holds_an_invoice_at_its_current_level(proposal, actor):
+    # The credit controller spoke to Jana: F1 gets the first reminder again, not the second.
+    jana = notices(proposal)["C1"]
+    f1 = item(jana, "F1")
+
+    change_item_level(f1, 1, actor)
+
+    f1.refresh_from_db()
+    assert (f1.level, f1.repetition, f1.reason, f1.action) == (1, 1, "repeat", "none")
+    assert Event.objects.get(kind="notice.level_changed").summary == (
+        f"F1 in proposed notice #{jana.pk}: held at level 1 instead of 2"
+    )
+    approve_run(proposal.run, actor)
+    state = InvoiceDunning.objects.get(invoice__number="F1")
+    assert (state.level, state.repetitions) == (1, 1)
+
+
+def test_keeping_the_decided_level_changes_nothing(proposal, actor):
+    f1 = item(notices(proposal)["C1"], "F1")
+    change_item_level(f1, 2, actor)
+    f1.refresh_from_db()
+    assert (f1.level, f1.reason) == (2, "level")
+    assert not Event.objects.filter(kind="notice.level_changed").exists()
 
 
 def test_a_new_invoice_cannot_be_raised_above_its_decided_level(proposal, actor):
     f2 = item(notices(proposal)["C1"], "F2")
 
-    with pytest.raises(DunningActionError, match=r"^F2: level 2 is not possible here; choose 1 to 1$"):
+    with pytest.raises(DunningActionError, match=r"^F2: level 2 is not possible here; choose 1$"):
         change_item_level(f2, 2, actor)
 
 
@@ -240,7 +257,6 @@ def test_an_excluded_webhook_item_triggers_no_action(book, company, actor):
     assert Run.objects.get().status == "done"
 
 
-@NOTICE_ITEM_ONCE_PER_STEP_BUG
 def test_a_notice_excluded_in_review_is_proposed_again_by_the_next_run(proposal, company, actor):
     exclude_notice(notices(proposal)["C2"], actor)
     approve_run(proposal.run, actor)

@@ -24,7 +24,6 @@ from arrears.ledger.models import Invoice
 from tests.conftest import INVOICE_HEADER
 from tests.dunning.conftest import (
     FRIDAY,
-    NOTICE_ITEM_ONCE_PER_STEP_BUG,
     SATURDAY,
     customer_row,
     decisions,
@@ -245,7 +244,6 @@ def test_a_discarded_proposal_no_longer_blocks(book, company, actor):
     assert run(company, MONDAY, actor, customers=["C3"]).status == "done"
 
 
-@NOTICE_ITEM_ONCE_PER_STEP_BUG
 def test_after_a_discarded_proposal_the_next_run_reminds_again(book, company, actor):
     proposal = run(company, FRIDAY, actor, review=True)
     discard_run(proposal.run, actor)

@@ -132,7 +132,12 @@ def test_pairing_writes_a_manual_allocation_event(ledger, actor):
         ("P1", "G1", None, "payment P1 and invoice G1 belong to different customers"),
         ("P1", "F3", None, "payment P1 is in CZK, invoice F3 in EUR"),
         ("P1", "D1", None, "D1 is a credit note; payments pair with invoices"),
-        ("P1", "F2", 50001, "cannot pair 500.01 CZK: at most 500.00 CZK fits (unallocated 1500.00 CZK, outstanding 500.00 CZK)"),
+        (
+            "P1",
+            "F2",
+            50001,
+            "cannot pair 500.01 CZK: at most 500.00 CZK fits (unallocated 1500.00 CZK, outstanding 500.00 CZK)",
+        ),
         ("P1", "F2", 0, "a pairing amount must be positive"),
         ("P1", "F2", -100, "a pairing amount must be positive"),
     ],
