@@ -58,3 +58,67 @@ def test_an_anonymous_visitor_is_sent_to_the_login(client, db):
     response = client.get("/admin/ledger/invoice/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_policy_with_its_levels_is_edited_in_the_admin(admin_client_with_data, company):
+    from arrears.dunning.models import Level, Policy
+
+    form = {
+        "company": company.pk,
+        "code": "standard",
+        "name": "Standard",
+        "is_default": "on",
+        "min_amounts": "{}",
+        "weekdays": "[0, 1, 2, 3, 4]",
+        "business_days_only": "on",
+        "payment_days": "10",
+        "pre_due_days": "",
+        "pre_due_min_amounts": "{}",
+        "pre_due_channel": "email",
+        "pre_due_template": "pre_due",
+        "levels-TOTAL_FORMS": "2",
+        "levels-INITIAL_FORMS": "0",
+        "levels-MIN_NUM_FORMS": "0",
+        "levels-MAX_NUM_FORMS": "1000",
+    }
+    for i, (number, days) in enumerate([(1, 7), (2, 21)]):
+        form.update(
+            {
+                f"levels-{i}-number": str(number),
+                f"levels-{i}-name": f"Level {number}",
+                f"levels-{i}-days_after_due": str(days),
+                f"levels-{i}-min_days_since_previous": "7",
+                f"levels-{i}-repeat_max": "0",
+                f"levels-{i}-min_amounts": "{}",
+                f"levels-{i}-channel": "email",
+                f"levels-{i}-template": f"level{number}",
+                f"levels-{i}-action": "none",
+            }
+        )
+    response = admin_client_with_data.post("/admin/dunning/policy/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = Policy.objects.get(code="standard")
+    assert list(Level.objects.filter(policy=policy).values_list("number", "days_after_due")) == [(1, 7), (2, 21)]
+
+    form["levels-1-number"] = "3"  # a gap: 1, 3
+    form["code"] = "gappy"
+    form["is_default"] = ""
+    response = admin_client_with_data.post("/admin/dunning/policy/add/", form)
+    assert response.status_code == 200
+    assert "levels must be numbered 1, 2, 3" in response.content.decode()
+    assert not Policy.objects.filter(code="gappy").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/dunning/policy/",
+        "/admin/dunning/notice/",
+        "/admin/dunning/run/",
+        "/admin/dunning/policyassignment/",
+        "/admin/dunning/dunningaction/",
+    ],
+)
+def test_dunning_lists_render(admin_client_with_data, url):
+    assert admin_client_with_data.get(url).status_code == 200
