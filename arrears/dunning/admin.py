@@ -90,7 +90,8 @@ _ITEM_FIELDS = [
 class NoticeItemInline(ReadOnlyAdminMixin, admin.TabularInline[NoticeItem, Notice]):
     model = NoticeItem
     extra = 0
-    fields = readonly_fields = _ITEM_FIELDS
+    fields = tuple(_ITEM_FIELDS)
+    readonly_fields = tuple(_ITEM_FIELDS)
 
 
 @admin.register(Notice)
