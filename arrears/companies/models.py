@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date
 
+from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -22,6 +24,21 @@ def validate_currency(value: str) -> None:
 def validate_country(value: str) -> None:
     if not is_country(value):
         raise ValidationError(f"{value!r} is not an ISO 3166 country code such as CZ, DE or PL")
+
+
+_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+
+
+def validate_bic(value: str) -> None:
+    if value and not _BIC.match(value):
+        raise ValidationError(f"{value!r} is not a BIC: expected 8 or 11 letters and digits, e.g. GIBACZPX")
+
+
+def validate_language(value: str) -> None:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise ValidationError(f"{value!r} is not a language: expected a code such as en, cs, de, pl or ru") from None
 
 
 def validate_time_zone(value: str) -> None:
@@ -50,7 +67,7 @@ class Company(models.Model):
     registration_no = models.CharField("registration number", max_length=40, blank=True)
     vat_no = models.CharField("VAT number", max_length=40, blank=True)
     default_currency = models.CharField(max_length=3, validators=[validate_currency])
-    default_language = models.CharField(max_length=10, default="en")
+    default_language = models.CharField(max_length=10, default="en", validators=[validate_language])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     credit_controller_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -70,7 +87,7 @@ class Company(models.Model):
 class BankAccount(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="bank_accounts")
     iban = models.CharField("IBAN", max_length=34, validators=[validate_iban])
-    bic = models.CharField("BIC", max_length=11, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True, validators=[validate_bic])
     bank_name = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3, validators=[validate_currency])
     # Domestic account number where the IBAN is not what customers type (CZ: 123456789/0800).

@@ -177,3 +177,26 @@ def test_valid_ibans_have_no_problem(iban):
 )
 def test_invalid_ibans_are_explained(iban, problem):
     assert problem in iban_problem(iban)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"default_language": "zz-weird"}, "'zz-weird' is not a language"),
+        (
+            {"bank_accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "bic": "COBA-DE"}]},
+            "'COBA-DE' is not a BIC",
+        ),
+    ],
+)
+def test_a_company_with_a_bad_language_or_bic_is_refused(fields, message):
+    from django.core.exceptions import ValidationError
+
+    from arrears.companies.models import Company
+    from arrears.companies.services import create_company
+
+    base = {"code": "x", "name": "X", "country": "DE", "default_currency": "EUR"}
+    with pytest.raises(ValidationError, match=message):
+        create_company(**{**base, **fields})
+    assert not Company.objects.filter(code="x").exists()
