@@ -6,7 +6,7 @@ invoice is (or is no longer) being reminded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from django.db import transaction
@@ -280,20 +280,40 @@ def stop_reminding(customer: Customer, actor: Actor, today: date | None = None) 
     return len(invoices)
 
 
-@transaction.atomic
-def pause(customer: Customer, until: date | None, actor: Actor, invoice: Invoice | None = None) -> None:
-    """Pause reminders up to and including `until` (None: resume now). It resumes by itself afterwards."""
+def _set_on(
+    customer: Customer,
+    invoice: Invoice | None,
+    fields: dict[str, object],
+    kind: str,
+    summary: Callable[[str], str],
+    actor: Actor,
+    **data: object,
+) -> None:
+    """Set dunning fields on the customer, or on one of its invoices, and record who did it."""
     target = invoice or customer
-    type(target).objects.filter(pk=target.pk).update(paused_until=until)
+    type(target).objects.filter(pk=target.pk).update(**fields)
     what = f"invoice {invoice.number}" if invoice else "the customer"
-    summary = f"Reminders for {what} paused until {until}" if until else f"Reminders for {what} resumed"
     _event(
         customer.company_id,
-        "dunning.paused" if until else "dunning.resumed",
-        summary,
+        kind,
+        summary(what),
         actor,
         customer_id=customer.pk,
         invoice_id=invoice.pk if invoice else None,
+        **data,
+    )
+
+
+@transaction.atomic
+def pause(customer: Customer, until: date | None, actor: Actor, invoice: Invoice | None = None) -> None:
+    """Pause reminders up to and including `until` (None: resume now). It resumes by itself afterwards."""
+    _set_on(
+        customer,
+        invoice,
+        {"paused_until": until},
+        "dunning.paused" if until else "dunning.resumed",
+        lambda what: f"Reminders for {what} paused until {until}" if until else f"Reminders for {what} resumed",
+        actor,
         until=until.isoformat() if until else None,
     )
 
@@ -301,34 +321,27 @@ def pause(customer: Customer, until: date | None, actor: Actor, invoice: Invoice
 @transaction.atomic
 def set_dunning_enabled(customer: Customer, enabled: bool, actor: Actor, invoice: Invoice | None = None) -> None:
     """Exclude a customer or one invoice from automatic dunning (or include it again)."""
-    target = invoice or customer
-    type(target).objects.filter(pk=target.pk).update(dunning_enabled=enabled)
-    what = f"invoice {invoice.number}" if invoice else "the customer"
-    _event(
-        customer.company_id,
+    _set_on(
+        customer,
+        invoice,
+        {"dunning_enabled": enabled},
         "dunning.included" if enabled else "dunning.excluded",
-        f"{what[0].upper()}{what[1:]} {'included in' if enabled else 'excluded from'} automatic dunning",
+        lambda what: f"{what[0].upper()}{what[1:]} {'included in' if enabled else 'excluded from'} automatic dunning",
         actor,
-        customer_id=customer.pk,
-        invoice_id=invoice.pk if invoice else None,
     )
 
 
 @transaction.atomic
 def set_disputed(customer: Customer, reason: str, actor: Actor, invoice: Invoice | None = None) -> None:
     """Mark disputed (with a reason) or, with an empty reason, no longer disputed."""
-    target = invoice or customer
     reason = reason.strip()
-    type(target).objects.filter(pk=target.pk).update(disputed=bool(reason), dispute_reason=reason[:500])
-    what = f"invoice {invoice.number}" if invoice else "the customer"
-    summary = f"{what[0].upper()}{what[1:]} disputed: {reason}" if reason else f"Dispute about {what} settled"
-    _event(
-        customer.company_id,
+    _set_on(
+        customer,
+        invoice,
+        {"disputed": bool(reason), "dispute_reason": reason[:500]},
         "dunning.disputed" if reason else "dunning.dispute_settled",
-        summary,
+        lambda what: f"{what[0].upper()}{what[1:]} disputed: {reason}" if reason else f"Dispute about {what} settled",
         actor,
-        customer_id=customer.pk,
-        invoice_id=invoice.pk if invoice else None,
     )
 
 
