@@ -16,10 +16,10 @@ from arrears.core.money import format_minor
 from arrears.core.notices import payment_deadline
 from arrears.core.policy import Action, Channel
 from arrears.customers.models import Customer
-from arrears.dunning.engine_io import load_lookups
+from arrears.dunning.engine_io import Looked, load_lookups, plan_customer, stream_customers
 from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
 from arrears.dunning.policies import PolicySet, stored_policies
-from arrears.dunning.runs import _approve
+from arrears.dunning.runs import _approve, sending_days
 from arrears.history.services import Actor, EventDraft, record
 from arrears.ledger.models import Invoice
 
@@ -400,3 +400,17 @@ def handover_rows(company_id: int) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def dunning_status(customer: Customer, today: date | None = None) -> list[tuple[Looked, InvoiceDunning | None]]:
+    """Each open invoice of a customer with the decision a run would take today and its state."""
+    today = today or customer.company.today()
+    policies = stored_policies(customer.company)
+    lookups = load_lookups(customer.company_id, policies, [customer.pk])
+    sending = sending_days(customer.company, policies, today)
+    states = {s.invoice_id: s for s in InvoiceDunning.objects.filter(invoice__customer=customer)}
+    result: list[tuple[Looked, InvoiceDunning | None]] = []
+    for customer_id, rows in stream_customers(customer.company_id, [customer.pk]):
+        plan = plan_customer(customer_id, rows, today, policies, lookups, sending)
+        result.extend((lk, states.get(lk.facts.invoice_id)) for lk in plan.looked)
+    return result

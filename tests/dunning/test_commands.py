@@ -173,3 +173,19 @@ def test_dunning_by_hand(book, capsys):
     assert [(r["customer_id"], r["invoice"], r["currency"], r["outstanding"]) for r in rows] == [
         ("C1", "F2", "EUR", "250.00")
     ]
+
+
+def test_dunning_status_shows_each_open_invoice_with_its_next_reminder(book):
+    cli("run", "--as-of", "2026-11-20")
+
+    out = cli("dunning", "status", "C1", "--as-of", "2026-11-23")
+
+    lines = out.splitlines()
+    assert lines[0] == "C1 Jana Nováková: 2 open invoice(s), as of 2026-11-23"
+    f1 = next(line for line in lines if line.strip().startswith("F1 "))
+    assert "level 1, last notice 2026-11-20" in f1
+    assert "too soon since the last notice, next possible on" in f1
+    # What the line promises is what the engine decides: no reminder before that day.
+    next_day = f1.rsplit("next possible ", 1)[1].split(" ")[0]
+    assert next_day > "2026-11-23"
+    assert Notice.objects.count() == 2  # looking changes nothing

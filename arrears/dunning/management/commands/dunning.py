@@ -10,11 +10,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.core.engine import explain
+from arrears.core.money import format_minor
 from arrears.customers.models import Customer
 from arrears.dunning.services import (
     DunningActionError,
     create_manual_notice,
     default_deadline,
+    dunning_status,
     hand_over,
     handover_rows,
     pause,
@@ -58,6 +61,9 @@ class Command(BaseCommand):
         h.add_argument("customer")
         h.add_argument("--invoice", action="append", help="only these invoices (repeatable)")
         sub.add_parser("handovers", help="export every invoice handed over (CSV to standard output)")
+        st = sub.add_parser("status", help="each open invoice: level, last notice, decision today, next reminder")
+        st.add_argument("customer")
+        st.add_argument("--as-of", type=date.fromisoformat, help="decide as of this day (default: today)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -85,7 +91,9 @@ class Command(BaseCommand):
 
         one = invoice(opts["invoice"]) if isinstance(opts.get("invoice"), str) else None
         try:
-            if action == "remind":
+            if action == "status":
+                self._status(customer, opts["as_of"])
+            elif action == "remind":
                 chosen = [invoice(n) for n in opts["invoices"]]
                 notice = create_manual_notice(
                     customer, chosen, actor, note=opts["note"], deadline=opts["deadline"] or default_deadline(customer)
@@ -112,3 +120,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"{hand_over(customer, actor, invoices=chosen_h)} invoice(s) handed over")
         except DunningActionError as exc:
             raise CommandError(str(exc)) from None
+
+    def _status(self, customer: Customer, as_of: date | None) -> None:
+        rows = dunning_status(customer, as_of)
+        day = as_of or customer.company.today()
+        self.stdout.write(f"{customer.external_id} {customer.name}: {len(rows)} open invoice(s), as of {day}")
+        for looked, state in rows:
+            last = state.last_notice_on if state and state.last_notice_on else "-"
+            level = state.level if state else 0
+            nxt = looked.decision.next_possible_on or "-"
+            money = f"{format_minor(looked.facts.outstanding, looked.facts.currency)} {looked.facts.currency}"
+            self.stdout.write(
+                f"  {looked.number:<14} due {looked.facts.due_date} {money:>16}  level {level}, last notice {last}; "
+                f"{explain(looked.decision, looked.facts.currency)}; next possible {nxt} ({looked.policy})"
+            )
