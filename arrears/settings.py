@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "arrears.customers",
     "arrears.ledger",
     "arrears.dunning",
+    "arrears.documents",
     "arrears.demo",
 ]
 

@@ -1,0 +1,105 @@
+"""Rendering user-editable texts safely.
+
+Jinja2's ImmutableSandboxedEnvironment already refuses attribute tricks (`''.__class__`),
+mutating methods and unsafe calls. What it does not cap is work and size, so this module adds:
+- a size cap on the template itself and on what it produces (checked while streaming);
+- a work budget shared by every loop: `range()` is replaced, and `*` and `**` are intercepted,
+  so a nested loop or `'x' * 10**9` stops with an error instead of hanging or eating memory;
+- a deadline checked at every iteration and every output chunk.
+Undefined placeholders are errors (StrictUndefined), so a typo is reported, not printed empty.
+A failure is a TemplateProblem with a sentence for the person who wrote the template; it never
+crashes a run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+MAX_TEMPLATE_CHARS = 20_000
+MAX_OUTPUT_CHARS = 200_000
+MAX_ITERATIONS = 20_000  # loop steps over range() in one rendering
+MAX_SECONDS = 1.0
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot be rendered; `kind` is one of syntax, placeholder, forbidden, too_big, too_slow."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.steps = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def tick(self, steps: int = 1) -> None:
+        self.steps += steps
+        if self.steps > MAX_ITERATIONS:
+            raise TemplateProblem("too_slow", f"the template loops more than {MAX_ITERATIONS} times")
+        if time.monotonic() > self.deadline:
+            raise TemplateProblem("too_slow", f"the template took longer than {MAX_SECONDS} s")
+
+
+class _CappedEnvironment(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, autoescape: bool) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+        self.budget = _Budget()
+        self.globals = {"range": self._range}  # nothing else: no cycler, joiner, namespace, lipsum
+
+    def _range(self, *args: int) -> Iterator[int]:
+        steps = range(*args)
+        if len(steps) > MAX_ITERATIONS:
+            raise TemplateProblem("too_slow", f"range() of {len(steps)} steps: at most {MAX_ITERATIONS}")
+        for value in steps:
+            self.budget.tick()
+            yield value
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and right > 64:
+            raise TemplateProblem("too_big", "a power that large is not allowed in a template")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                    raise TemplateProblem(
+                        "too_big", f"the template would produce more than {MAX_OUTPUT_CHARS} characters"
+                    )
+        return super().call_binop(context, operator, left, right)
+
+
+def render(source: str, context: Mapping[str, Any], *, html: bool = False, name: str = "template") -> str:
+    """Render one user-editable text with plain-data context; TemplateProblem on any failure."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateProblem("too_big", f"{name} has {len(source)} characters: at most {MAX_TEMPLATE_CHARS}")
+    env = _CappedEnvironment(autoescape=html)
+    try:
+        template = env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem("syntax", f"{name}, line {exc.lineno}: {exc.message}") from None
+    parts: list[str] = []
+    size = 0
+    try:
+        for chunk in template.generate(dict(context)):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateProblem("too_big", f"{name} produces more than {MAX_OUTPUT_CHARS} characters")
+            env.budget.tick(0)
+            parts.append(chunk)
+    except TemplateProblem:
+        raise
+    except UndefinedError as exc:
+        raise TemplateProblem("placeholder", f"{name}: unknown placeholder: {exc.message}") from None
+    except SecurityError as exc:
+        raise TemplateProblem("forbidden", f"{name}: not allowed in a template: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        raise TemplateProblem("syntax", f"{name}: {type(exc).__name__}: {exc}") from None
+    return "".join(parts)
