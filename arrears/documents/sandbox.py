@@ -52,7 +52,7 @@ class _CappedEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, autoescape: bool) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+        super().__init__(undefined=StrictUndefined, autoescape=autoescape)
         self.budget = _Budget()
         self.globals = {"range": self._range}  # nothing else: no cycler, joiner, namespace, lipsum
 

@@ -70,7 +70,7 @@ def test_an_unknown_placeholder_is_named():
 
 def test_a_syntax_error_names_the_line():
     with pytest.raises(TemplateProblem) as excinfo:
-        render("line one\n{% if customer.name %}\nno end", CONTEXT, name="level2.closing")
+        render("line one\nline two\nDear {{ customer.name ", CONTEXT, name="level2.closing")
     assert excinfo.value.kind == "syntax"
     assert str(excinfo.value).startswith("level2.closing, line 3:")
 

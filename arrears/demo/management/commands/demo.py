@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
+from arrears.documents.compose import render_notice
 from arrears.dunning.models import Run
 from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
 from arrears.dunning.runs import approve_run, start_run
@@ -121,9 +122,33 @@ class Command(BaseCommand):
             f"{start_run(company, as_of, stored_policies(company), Actor('demo')).message}"
         )
 
-        w(self.style.MIGRATE_HEADING("7. One customer's card (arrears customer show C0002)"))
+        w(self.style.MIGRATE_HEADING("7. The messages of the run, in each customer's language"))
+        self._write_messages(run, w)
+
+        w(self.style.MIGRATE_HEADING("8. One customer's card (arrears customer show C0002)"))
         call_command("customer", "show", "C0002", "--as-of", as_of.isoformat(), stdout=self.stdout)
 
         w(self.style.MIGRATE_HEADING("Done"))
-        w("   Letters (PDF) and e-mail delivery join this demo as they are built (see the issues).")
+        w("   PDF letters and e-mail delivery join this demo as they are built (see the issues).")
         w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
+
+    def _write_messages(self, run: Run, w: Any) -> None:
+        from django.conf import settings
+
+        out = Path(settings.WORK_DIR) / "messages"
+        out.mkdir(parents=True, exist_ok=True)
+        first = None
+        notices = run.notices.filter(status="created").select_related("customer", "company").order_by("id")
+        for notice in notices:
+            message = render_notice(notice)
+            stem = f"notice-{notice.pk:05d}-{notice.customer.external_id}-{message.language}"
+            (out / f"{stem}.txt").write_text(f"Subject: {message.subject}\n\n{message.text}", encoding="utf-8")
+            (out / f"{stem}.html").write_text(message.html, encoding="utf-8")
+            if first is None and message.language == "cs":
+                first = (stem, message)
+        w(f"   {notices.count()} messages written to {out}")
+        if first is not None:
+            w(f"   {first[0]}.txt:")
+            w(f"   Subject: {first[1].subject}")
+            for line in first[1].text.splitlines():
+                w(f"   | {line}")
