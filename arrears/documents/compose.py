@@ -36,6 +36,8 @@ class Message:
     html: str
     language: str
     texts: Texts
+    opening: str = ""
+    closing: str = ""
 
     @property
     def fallback_note(self) -> str:
@@ -164,7 +166,15 @@ def compose(company: Company, key: str, language: str, context: dict[str, Any]) 
     table = ctx.get("invoice_table", "")
     body = render(texts.fields["body"], {**ctx, "invoice_table": _TABLE}, name=f"{key}.body").strip() + "\n"
     text = body.replace(_TABLE, table)
-    return Message(subject, text, _as_html(body, ctx.get("invoices", [])), base_language(language), texts)
+    return Message(
+        subject,
+        text,
+        _as_html(body, ctx.get("invoices", [])),
+        base_language(language),
+        texts,
+        ctx["opening"],
+        ctx["closing"],
+    )
 
 
 def render_notice(notice: Notice) -> Message:

@@ -18,6 +18,9 @@ from arrears.customers.models import Customer
 # The few words the composed pieces need, per language (the texts around them are templates).
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
+        "date": "Date",
+        "notice": "Notice no.",
+        "customer": "Customer no.",
         "invoice": "Invoice",
         "issued": "Issued",
         "due": "Due",
@@ -34,6 +37,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "link": "Invoice",
     },
     "cs": {
+        "date": "Datum",
+        "notice": "Upomínka č.",
+        "customer": "Číslo zákazníka",
         "invoice": "Faktura",
         "issued": "Vystaveno",
         "due": "Splatnost",
@@ -50,6 +56,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "link": "Faktura",
     },
     "de": {
+        "date": "Datum",
+        "notice": "Mahnung Nr.",
+        "customer": "Kundennummer",
         "invoice": "Rechnung",
         "issued": "Datum",
         "due": "Fällig",
@@ -66,6 +75,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "link": "Rechnung",
     },
     "pl": {
+        "date": "Data",
+        "notice": "Pismo nr",
+        "customer": "Nr klienta",
         "invoice": "Faktura",
         "issued": "Data wystawienia",
         "due": "Termin płatności",
@@ -82,6 +94,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "link": "Faktura",
     },
     "ru": {
+        "date": "Дата",
+        "notice": "Напоминание №",
+        "customer": "Номер клиента",
         "invoice": "Счёт",
         "issued": "Дата",
         "due": "Срок оплаты",
@@ -195,7 +210,7 @@ def payment_lines(
     accounts: list[dict[str, str]], totals: list[dict[str, Any]], deadline: str, words: dict[str, str]
 ) -> str:
     currencies = [t["currency"] for t in totals if t["demanded_minor"] > 0]
-    lines = [f"{words['pay_by']} {deadline}."]
+    lines = [f"{words['pay_by']} {deadline.rstrip('.')}."]  # "30 нояб. 2026 г." already ends with a dot
     for currency in currencies:
         for account in (a for a in accounts if a["currency"] == currency):
             local = f" ({account['account_number']})" if account["account_number"] else ""

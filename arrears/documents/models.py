@@ -28,3 +28,27 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
+
+
+class ArchivedDocument(models.Model):
+    """An exact copy of what was produced for a customer (PDF letter, e-mail as MIME bytes), stored
+    once by its sha256 and never changed: the file name is the hash, and rows are never updated."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF letter"
+        EMAIL = "eml", "e-mail (MIME)"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey("dunning.Notice", on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    path = models.CharField(max_length=200, help_text="Name in the archive storage.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["notice", "kind", "sha256"], name="archived_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sha256[:12]} of notice {self.notice_id}"

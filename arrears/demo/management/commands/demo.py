@@ -15,7 +15,9 @@ from django.core.management.base import BaseCommand
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
+from arrears.documents.archive import archive
 from arrears.documents.compose import render_notice
+from arrears.documents.letters import render_letter
 from arrears.dunning.models import Run
 from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
 from arrears.dunning.runs import approve_run, start_run
@@ -122,14 +124,14 @@ class Command(BaseCommand):
             f"{start_run(company, as_of, stored_policies(company), Actor('demo')).message}"
         )
 
-        w(self.style.MIGRATE_HEADING("7. The messages of the run, in each customer's language"))
+        w(self.style.MIGRATE_HEADING("7. The messages and letters of the run, in each customer's language"))
         self._write_messages(run, w)
 
         w(self.style.MIGRATE_HEADING("8. One customer's card (arrears customer show C0002)"))
         call_command("customer", "show", "C0002", "--as-of", as_of.isoformat(), stdout=self.stdout)
 
         w(self.style.MIGRATE_HEADING("Done"))
-        w("   PDF letters and e-mail delivery join this demo as they are built (see the issues).")
+        w("   E-mail delivery over SMTP joins this demo as it is built (see the issues).")
         w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
 
     def _write_messages(self, run: Run, w: Any) -> None:
@@ -137,6 +139,8 @@ class Command(BaseCommand):
 
         out = Path(settings.WORK_DIR) / "messages"
         out.mkdir(parents=True, exist_ok=True)
+        letters = Path(settings.WORK_DIR) / "letters"
+        letters.mkdir(parents=True, exist_ok=True)
         first = None
         notices = run.notices.filter(status="created").select_related("customer", "company").order_by("id")
         for notice in notices:
@@ -144,9 +148,13 @@ class Command(BaseCommand):
             stem = f"notice-{notice.pk:05d}-{notice.customer.external_id}-{message.language}"
             (out / f"{stem}.txt").write_text(f"Subject: {message.subject}\n\n{message.text}", encoding="utf-8")
             (out / f"{stem}.html").write_text(message.html, encoding="utf-8")
+            letter = render_letter(notice)
+            (letters / f"{stem}.pdf").write_bytes(letter.pdf)
+            archive(notice, "pdf", letter.pdf, Actor("demo"))
             if first is None and message.language == "cs":
                 first = (stem, message)
-        w(f"   {notices.count()} messages written to {out}")
+        w(f"   {notices.count()} e-mails (text and HTML) written to {out}")
+        w(f"   {notices.count()} PDF letters (PDF/A-2b, with payment QR codes) written to {letters}, and archived")
         if first is not None:
             w(f"   {first[0]}.txt:")
             w(f"   Subject: {first[1].subject}")

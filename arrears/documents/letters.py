@@ -1,0 +1,112 @@
+"""PDF letters (PDF/A-2b) and PNG previews of notices, laid out by Typst from JSON data."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from arrears.core.money import format_minor
+from arrears.documents.compose import Message, compose, notice_context, template_key
+from arrears.documents.context import PHRASES, locale_for, money
+from arrears.documents.qr import PaymentQr, payment_codes
+from arrears.documents.texts import base_language
+from arrears.dunning.models import Notice
+
+DEFAULT_LAYOUT = Path(__file__).resolve().parent / "layouts" / "letter.typ"
+QR_LABELS = {"EPC": "GiroCode (EPC)", "SPAYD": "QR Platba", "QR-bill": "QR-bill"}
+
+
+def layout_path() -> Path:
+    """The Typst layout: ARREARS_LETTER_LAYOUT names a replacement file."""
+    return Path(os.environ.get("ARREARS_LETTER_LAYOUT") or DEFAULT_LAYOUT)
+
+
+@dataclass(frozen=True)
+class Letter:
+    pdf: bytes
+    message: Message
+    codes: tuple[PaymentQr, ...]
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    return [p.strip("\n").split("\n") for p in text.split("\n\n") if p.strip()]
+
+
+def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr]]:
+    language = notice.customer.language or notice.company.default_language
+    ctx = notice_context(notice, language)
+    message = compose(notice.company, template_key(notice), language, ctx)
+    words = PHRASES.get(base_language(language), PHRASES["en"])
+    locale = locale_for(language)
+    company = notice.company
+    demanded = {t["currency"]: t["demanded"] for t in notice.totals}
+    codes = payment_codes(company, demanded, ctx["invoices"], f"{words['notice']} {notice.pk}", notice.pk)
+    ids = [
+        line
+        for line in (
+            f"IČO {company.registration_no}"
+            if company.country == "CZ" and company.registration_no
+            else company.registration_no,
+            company.vat_no,
+        )
+        if line
+    ]
+    data = {
+        "lang": base_language(language),
+        "subject": message.subject,
+        "title": message.subject.split(" – ")[0],
+        "number": str(notice.pk),
+        "date": ctx["notice"]["date"],
+        "date_label": words["date"],
+        "reference_label": words["notice"],
+        "customer_label": words["customer"],
+        "company": {
+            "name": company.name,
+            "address_lines": ctx["company"]["address"].split("\n"),
+            "ids": ids,
+            "email": company.credit_controller_email,
+        },
+        "customer": {
+            "name": notice.customer.name,
+            "external_id": notice.customer.external_id,
+            "address_lines": [line for line in ctx["customer"]["address"].split("\n") if line],
+        },
+        "opening": _paragraphs(message.opening),
+        "closing": _paragraphs(message.closing),
+        "headers": [words[k] for k in ("invoice", "issued", "due", "overdue", "amount", "paid", "outstanding")],
+        "invoices": ctx["invoices"],
+        "totals": [line for line in ctx["totals_text"].split("\n") if line],
+        "payment": _paragraphs(ctx["payment_instructions"]),
+        "qr_codes": [
+            {"label": QR_LABELS[c.standard], "amount": money(c.amount_minor, c.currency, locale), "svg": c.svg()}
+            for c in codes
+        ],
+    }
+    return data, message, codes
+
+
+def render_letter(notice: Notice) -> Letter:
+    data, message, codes = letter_data(notice)
+    pdf = typst.compile(
+        str(layout_path()), sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, pdf_standards="a-2b"
+    )
+    assert isinstance(pdf, bytes)
+    return Letter(pdf, message, tuple(codes))
+
+
+def render_preview(notice: Notice, ppi: int = 96) -> list[bytes]:
+    """PNG images of the letter's pages, for the web UI and `arrears notice preview`."""
+    data, _, _ = letter_data(notice)
+    pages = typst.compile(
+        str(layout_path()), sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, format="png", ppi=ppi
+    )
+    return [pages] if isinstance(pages, bytes) else list(pages)
+
+
+def amount_text(minor: int, currency: str) -> str:
+    return f"{format_minor(minor, currency)} {currency}"
