@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import prefetch_related_objects
+
 from arrears.companies.models import Company
 from arrears.core.iban import normalize_iban
 from arrears.documents.context import (
@@ -56,6 +58,9 @@ def template_key(notice: Notice) -> str:
 
 
 def notice_context(notice: Notice, language: str) -> dict[str, Any]:
+    # Read the bank accounts and contacts once: the context, the QR codes and the letter use them.
+    prefetch_related_objects([notice.company], "bank_accounts")
+    prefetch_related_objects([notice.customer], "contacts")
     locale = locale_for(language)
     words = PHRASES.get(base_language(language), PHRASES["en"])
     customer = notice.customer

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -48,13 +50,21 @@ class _Budget:
             raise TemplateProblem("too_slow", f"the template took longer than {MAX_SECONDS} s")
 
 
+_BUDGET: ContextVar[_Budget] = ContextVar("template_budget")
+
+
 class _CappedEnvironment(ImmutableSandboxedEnvironment):
+    """Shared by all renderings (compiled templates are cached); the budget is per rendering."""
+
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, autoescape: bool) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=autoescape)
-        self.budget = _Budget()
         self.globals = {"range": self._range}  # nothing else: no cycler, joiner, namespace, lipsum
+
+    @property
+    def budget(self) -> _Budget:
+        return _BUDGET.get()
 
     def _range(self, *args: int) -> Iterator[int]:
         steps = range(*args)
@@ -76,15 +86,28 @@ class _CappedEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> _CappedEnvironment:
+    return _CappedEnvironment(autoescape=html)
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, html: bool) -> Template:
+    # Compiling a template costs more than rendering it: a run renders the same few texts
+    # thousands of times.
+    return _environment(html).from_string(source)
+
+
 def render(source: str, context: Mapping[str, Any], *, html: bool = False, name: str = "template") -> str:
     """Render one user-editable text with plain-data context; TemplateProblem on any failure."""
     if len(source) > MAX_TEMPLATE_CHARS:
         raise TemplateProblem("too_big", f"{name} has {len(source)} characters: at most {MAX_TEMPLATE_CHARS}")
-    env = _CappedEnvironment(autoescape=html)
     try:
-        template = env.from_string(source)
+        template = _compiled(source, html)
     except TemplateSyntaxError as exc:
         raise TemplateProblem("syntax", f"{name}, line {exc.lineno}: {exc.message}") from None
+    budget = _Budget()
+    _BUDGET.set(budget)
     parts: list[str] = []
     size = 0
     try:
@@ -92,7 +115,7 @@ def render(source: str, context: Mapping[str, Any], *, html: bool = False, name:
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateProblem("too_big", f"{name} produces more than {MAX_OUTPUT_CHARS} characters")
-            env.budget.tick(0)
+            budget.tick(0)
             parts.append(chunk)
     except TemplateProblem:
         raise

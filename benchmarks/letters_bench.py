@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Letters benchmark: one-page PDF letters with a payment QR code, per second on one core, and
+peak memory over many letters (default 10,000).
+
+The run uses the demo company and data: import, policy, one dunning run, then renders the run's
+notices over and over (text templates, Babel formatting, QR codes, Typst, PDF/A-2b). The floor,
+measured in the same run: Typst alone compiling the same letters from data prepared in advance.
+Memory is sampled as RSS after every 1,000 letters: it should stay flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--letters", type=int, default=10_000)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp())
+    os.environ.update(
+        ARREARS_HOME=str(work),
+        DJANGO_SETTINGS_MODULE="arrears.settings",
+        DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
+    )
+    import django
+
+    django.setup()
+    import typst
+    from django.core.management import call_command
+
+    from arrears.companies.services import create_company
+    from arrears.documents.letters import layout_path, letter_data, render_letter
+    from arrears.dunning.models import Notice
+    from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
+    from arrears.dunning.runs import start_run
+    from arrears.history.services import Actor
+    from arrears.ledger.imports.runner import run_import
+
+    call_command("migrate", verbosity=0)
+    data = ROOT / "arrears" / "demo" / "data"
+    company = create_company(
+        code="demo",
+        name="Demo Company s.r.o.",
+        country="CZ",
+        default_currency="CZK",
+        default_language="cs",
+        address_line1="Karlovo náměstí 10",
+        postal_code="120 00",
+        city="Praha",
+        bank_accounts=[
+            {"iban": "CZ6508000000192000145399", "currency": "CZK", "bic": "GIBACZPX"},
+            {"iban": "DE89370400440532013000", "currency": "EUR", "bic": "COBADEFFXXX"},
+        ],
+    )
+    run_import(company, [data], Actor("bench"))
+    load_policy_file(company, read_policy_file(data / "policy.toml"))
+    start_run(company, date(2026, 11, 20), stored_policies(company), Actor("bench"))
+    notices = list(Notice.objects.select_related("customer", "company"))
+    one_page = sum(1 for n in notices if render_letter(n).pdf.count(b"/Type /Page\n") <= 1)
+
+    prepared = [json.dumps(letter_data(n)[0], ensure_ascii=False) for n in notices]
+    floor_compiler = typst.Compiler(str(layout_path()))
+    started = time.process_time()
+    floor_count = min(args.letters, 2000)
+    for i in range(floor_count):
+        floor_compiler.compile(sys_inputs={"data": prepared[i % len(prepared)]}, pdf_standards="a-2b")
+    floor = floor_count / (time.process_time() - started)
+
+    samples = []
+    started = time.process_time()
+    for i in range(args.letters):
+        render_letter(notices[i % len(notices)])
+        if (i + 1) % 1000 == 0:
+            samples.append(rss_mb())
+    full = args.letters / (time.process_time() - started)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(notices)} demo notices ({one_page} one-page), cycled; python {sys.version.split()[0]}; CPU time")
+    print(f"floor (typst only, prepared data)    {floor:8.1f} letters/s per core")
+    print(f"letters (texts, QR, typst, PDF/A-2b) {full:8.1f} letters/s per core  ({full / floor:.2f} of the floor)")
+    print(
+        f"memory over {args.letters:,} letters: RSS every 1,000 = {', '.join(f'{s:.0f}' for s in samples)} MB; "
+        f"peak {peak:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
