@@ -12,6 +12,7 @@ from django.db.models import prefetch_related_objects
 
 from arrears.companies.models import Company
 from arrears.core.iban import normalize_iban
+from arrears.documents.batch import shared
 from arrears.documents.context import (
     PHRASES,
     company_context,
@@ -153,12 +154,14 @@ def _context(
 def _level_name(notice: Notice) -> str:
     from arrears.dunning.models import Level
 
-    name = (
-        Level.objects.filter(policy__company=notice.company, policy__code=notice.policy_code, number=notice.level)
-        .values_list("name", flat=True)
-        .first()
-    )
-    return name or ""
+    def read() -> str:
+        return (
+            Level.objects.filter(policy__company=notice.company, policy__code=notice.policy_code, number=notice.level)
+            .values_list("name", flat=True)
+            .first()
+        ) or ""
+
+    return shared(("level_name", notice.company_id, notice.policy_code, notice.level), read)
 
 
 def compose(company: Company, key: str, language: str, context: dict[str, Any]) -> Message:

@@ -12,11 +12,14 @@ from typing import Any
 import typst
 
 from arrears.core.money import format_minor
+from arrears.documents.archive import archive
 from arrears.documents.compose import Message, compose, notice_context, template_key
 from arrears.documents.context import PHRASES, locale_for, money
+from arrears.documents.models import ArchivedDocument
 from arrears.documents.qr import PaymentQr, payment_codes
 from arrears.documents.texts import base_language
 from arrears.dunning.models import Notice
+from arrears.history.services import Actor, EventDraft, record
 
 DEFAULT_LAYOUT = Path(__file__).resolve().parent / "layouts" / "letter.typ"
 QR_LABELS = {"EPC": "GiroCode (EPC)", "SPAYD": "QR Platba", "QR-bill": "QR-bill"}
@@ -47,15 +50,17 @@ def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr
     company = notice.company
     demanded = {t["currency"]: t["demanded"] for t in notice.totals}
     codes = payment_codes(company, demanded, ctx["invoices"], f"{words['notice']} {notice.pk}", notice.pk)
+    # The sender's own identifiers, with the labels of the sender's country.
+    reg_label, vat_label = {
+        "CZ": ("IČO", "DIČ"),
+        "SK": ("IČO", "IČ DPH"),
+        "DE": ("HRB", "USt-IdNr."),
+        "PL": ("KRS", "NIP"),
+    }.get(company.country, ("Reg. no.", "VAT no."))
     ids = [
-        line
-        for line in (
-            f"IČO {company.registration_no}"
-            if company.country == "CZ" and company.registration_no
-            else company.registration_no,
-            company.vat_no,
-        )
-        if line
+        f"{label} {value}"
+        for label, value in ((reg_label, company.registration_no), (vat_label, company.vat_no))
+        if value
     ]
     data = {
         "lang": base_language(language),
@@ -120,3 +125,21 @@ def render_preview(notice: Notice, ppi: int = 96) -> list[bytes]:
 
 def amount_text(minor: int, currency: str) -> str:
     return f"{format_minor(minor, currency)} {currency}"
+
+
+def print_letter(notice: Notice, actor: Actor) -> tuple[Letter, ArchivedDocument]:
+    """The letter of a notice, archived; the history notes when a text came from another language."""
+    letter = render_letter(notice)
+    document = archive(notice, "pdf", letter.pdf, actor)
+    if letter.message.fallback_note:
+        record(
+            EventDraft(
+                company_id=notice.company_id,
+                kind="text.fallback",
+                customer_id=notice.customer_id,
+                summary=f"Notice #{notice.pk}: {letter.message.fallback_note}",
+                data={"notice": notice.pk, "languages": letter.message.texts.languages},
+            ),
+            actor,
+        )
+    return letter, document

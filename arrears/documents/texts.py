@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from arrears.companies.models import Company
+from arrears.documents.batch import shared
 from arrears.documents.models import FIELDS, MessageTemplate
 
 DEFAULTS = Path(__file__).resolve().parent / "defaults"
@@ -46,6 +47,12 @@ def base_language(code: str) -> str:
 
 
 def texts_for(company: Company, key: str, language: str) -> Texts:
+    return shared(
+        ("texts", company.pk, company.default_language, key, language), lambda: _texts_for(company, key, language)
+    )
+
+
+def _texts_for(company: Company, key: str, language: str) -> Texts:
     wanted = base_language(language or company.default_language)
     order = []
     for lang in (wanted, base_language(company.default_language), "en"):

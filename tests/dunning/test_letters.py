@@ -183,3 +183,21 @@ def test_a_qrr_reference_has_the_swiss_check_digit():
     # The example of the Swiss implementation guidelines: 21 00000 00003 13947 14300 0901 7.
     assert qrr_reference(int("21000000000313947143000901")) == "210000000003139471430009017"
     assert len(qrr_reference(42)) == 27
+
+
+def test_printing_a_letter_archives_it_and_notes_a_language_fallback(ledger, standard, company, actor):
+    import hashlib
+
+    from arrears.documents.letters import print_letter
+
+    ledger(
+        customers=[["S1", "Ján Kováč", "jan@example.sk", "sk", "SK", ""]],
+        invoices=[["Z1", "S1", "2026-10-01", "2026-10-15", "CZK", "250.00"]],
+    )
+    notice = notices(run(company, AS_OF, actor))["S1"]
+
+    letter, document = print_letter(notice, actor)
+
+    assert document.sha256 == hashlib.sha256(letter.pdf).hexdigest()
+    event = Event.objects.get(kind="text.fallback", customer=notice.customer)
+    assert event.summary == f"Notice #{notice.pk}: no level1 text in 'sk'; used cs"

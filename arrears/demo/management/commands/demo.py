@@ -15,9 +15,8 @@ from django.core.management.base import BaseCommand
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
-from arrears.documents.archive import archive
 from arrears.documents.compose import render_notice
-from arrears.documents.letters import render_letter
+from arrears.documents.letters import print_letter
 from arrears.dunning.models import Run
 from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
 from arrears.dunning.runs import approve_run, start_run
@@ -148,9 +147,8 @@ class Command(BaseCommand):
             stem = f"notice-{notice.pk:05d}-{notice.customer.external_id}-{message.language}"
             (out / f"{stem}.txt").write_text(f"Subject: {message.subject}\n\n{message.text}", encoding="utf-8")
             (out / f"{stem}.html").write_text(message.html, encoding="utf-8")
-            letter = render_letter(notice)
+            letter, _ = print_letter(notice, Actor("demo"))
             (letters / f"{stem}.pdf").write_bytes(letter.pdf)
-            archive(notice, "pdf", letter.pdf, Actor("demo"))
             if first is None and message.language == "cs":
                 first = (stem, message)
         w(f"   {notices.count()} e-mails (text and HTML) written to {out}")
