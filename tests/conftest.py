@@ -29,6 +29,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"arrears database: {settings.DATABASES['default']['ENGINE']} ({os.environ.get('ARREARS_TEST_DB', '?')})"
 
 
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path: Path) -> None:
+    """Whatever a test writes (the archive, demo output) goes to its own temporary folder, never
+    into the working tree."""
+    settings.WORK_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
 @pytest.fixture
 def company(db: None) -> Company:
     return create_company(

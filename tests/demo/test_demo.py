@@ -12,7 +12,7 @@ from arrears.ledger.models import Allocation, Invoice, Payment
 
 
 @pytest.mark.django_db
-def test_the_demo_sets_up_a_company_imports_the_sample_and_reports():
+def test_the_demo_sets_up_a_company_imports_the_sample_and_reports(tmp_path):
     out = io.StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
@@ -28,6 +28,8 @@ def test_the_demo_sets_up_a_company_imports_the_sample_and_reports():
     # The customer card of C0002 shows its credit note applied and its overdue invoice.
     assert "CN-2026-001 (CN)" in text
     assert "117 d" in text
+    assert len(list((tmp_path / "letters").glob("*.pdf"))) == 18
+    assert len(list((tmp_path / "messages").glob("*.txt"))) == 18
 
 
 @pytest.mark.django_db
