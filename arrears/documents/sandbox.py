@@ -13,10 +13,12 @@ crashes a run.
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from functools import lru_cache
+from types import FrameType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
@@ -50,21 +52,83 @@ class _Budget:
             raise TemplateProblem("too_slow", f"the template took longer than {MAX_SECONDS} s")
 
 
+# Every line the template's compiled code executes counts against the budget: a loop over a long
+# string, a recursive macro or a slow expression stops, whatever Python it runs on.
+LINE_BUDGET = 200_000
 _BUDGET: ContextVar[_Budget] = ContextVar("template_budget")
+# Filters a text may use; the others can build huge strings (center, indent, wordwrap, format) or
+# reveal internals (attr, pprint, tojson).
+SAFE_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "e",
+        "escape",
+        "first",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "max",
+        "min",
+        "replace",
+        "reverse",
+        "round",
+        "sort",
+        "string",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "wordcount",
+    }
+)
+_UNSAFE_STR_METHODS = frozenset(
+    {
+        "format",
+        "format_map",
+        "center",
+        "ljust",
+        "rjust",
+        "zfill",
+        "expandtabs",
+        "join",
+        "encode",
+        "translate",
+    }
+)
 
 
 class _CappedEnvironment(ImmutableSandboxedEnvironment):
     """Shared by all renderings (compiled templates are cached); the budget is per rendering."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self, autoescape: bool) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=autoescape)
         self.globals = {"range": self._range}  # nothing else: no cycler, joiner, namespace, lipsum
+        self.filters = {name: f for name, f in self.filters.items() if name in SAFE_FILTERS}
+        self.tests = {
+            name: t
+            for name, t in self.tests.items()
+            if name in {"defined", "undefined", "none", "number", "string", "eq", "ne", "in"}
+        }
 
     @property
     def budget(self) -> _Budget:
         return _BUDGET.get()
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr in _UNSAFE_STR_METHODS:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
 
     def _range(self, *args: int) -> Iterator[int]:
         steps = range(*args)
@@ -75,15 +139,51 @@ class _CappedEnvironment(ImmutableSandboxedEnvironment):
             yield value
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and right > 64:
+        big_power = (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and (right > 64 or abs(left).bit_length() * max(right, 0) > 4096)
+        )
+        if big_power:
             raise TemplateProblem("too_big", "a power that large is not allowed in a template")
+        if operator == "%" and not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
+            raise TemplateProblem("forbidden", "'%' formatting is not allowed in a template: use placeholders")
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
                     raise TemplateProblem(
                         "too_big", f"the template would produce more than {MAX_OUTPUT_CHARS} characters"
                     )
+        too_long = (
+            operator == "+"
+            and isinstance(left, (str, list))
+            and isinstance(right, (str, list))
+            and len(left) + len(right) > MAX_OUTPUT_CHARS
+        )
+        if too_long:
+            raise TemplateProblem("too_big", f"the template would produce more than {MAX_OUTPUT_CHARS} characters")
         return super().call_binop(context, operator, left, right)
+
+
+def _tracer(budget: _Budget) -> Callable[..., Any]:
+    lines = 0
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal lines
+        if event == "line":
+            lines += 1
+            if lines > LINE_BUDGET:
+                raise TemplateProblem("too_slow", "the template does too much work (a loop or recursion too large)")
+            if lines % 1000 == 0:
+                budget.tick(0)
+        return local
+
+    def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
+        # Only the template's own compiled code is traced: its file name is "<template>".
+        return local if frame.f_code.co_filename == "<template>" else None
+
+    return global_trace
 
 
 @lru_cache(maxsize=2)
@@ -106,10 +206,14 @@ def render(source: str, context: Mapping[str, Any], *, html: bool = False, name:
         template = _compiled(source, html)
     except TemplateSyntaxError as exc:
         raise TemplateProblem("syntax", f"{name}, line {exc.lineno}: {exc.message}") from None
+    except (SyntaxError, RecursionError, MemoryError, OverflowError) as exc:
+        raise TemplateProblem("syntax", f"{name}: cannot be compiled: {type(exc).__name__}") from None
     budget = _Budget()
     _BUDGET.set(budget)
     parts: list[str] = []
     size = 0
+    previous = sys.gettrace()
+    sys.settrace(_tracer(budget))
     try:
         for chunk in template.generate(dict(context)):
             size += len(chunk)
@@ -123,6 +227,12 @@ def render(source: str, context: Mapping[str, Any], *, html: bool = False, name:
         raise TemplateProblem("placeholder", f"{name}: unknown placeholder: {exc.message}") from None
     except SecurityError as exc:
         raise TemplateProblem("forbidden", f"{name}: not allowed in a template: {exc}") from None
+    except RecursionError:
+        raise TemplateProblem("too_slow", f"{name}: a macro calls itself without end") from None
+    except MemoryError:
+        raise TemplateProblem("too_big", f"{name}: needs too much memory") from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise TemplateProblem("syntax", f"{name}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.settrace(previous)
     return "".join(parts)

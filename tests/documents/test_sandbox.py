@@ -119,3 +119,29 @@ def test_a_huge_template_is_refused_unread():
 def test_html_rendering_escapes_the_data():
     text = render("<p>{{ customer.name }}</p>", {"customer": {"name": "<script>alert(1)</script>"}}, html=True)
     assert text == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% set s = 'x' * 30000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+        "{{ (((9 ** 64) ** 64) ** 64) ** 64 }}",
+        "{{ ('%-2000000000s' % 'x') | length }}",
+        "{{ 'x' | center(3000000000) }}",
+        "{{ '{:2000000000}'.format('x') }}",
+        "{{ customer.name.ljust(2000000000) }}",
+        "{{ 'x' | indent(2000000000) }}",
+    ],
+)
+def test_work_and_size_caps_cannot_be_sidestepped(source):
+    # Found in review: loops over strings, recursion, nested powers, %-formatting, wide filters and
+    # string methods each got round the first version of the caps.
+    started = time.monotonic()
+    with pytest.raises(TemplateProblem):
+        render(source, CONTEXT)
+    assert time.monotonic() - started < 5
+
+
+def test_numbers_may_still_be_formatted_arithmetically():
+    assert render("{{ 7 % 3 }} {{ 2 ** 10 }} {{ 'a' + 'b' }}", CONTEXT) == "1 1024 ab"
