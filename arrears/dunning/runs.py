@@ -7,8 +7,10 @@ new state, whatever the number of notices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import holidays as holiday_calendars
 from django.db import IntegrityError, connection, transaction
@@ -181,12 +183,91 @@ def _dry_run(
     return result
 
 
+def totals_left(notice: Notice, left: Sequence[NoticeItem]) -> list[dict[str, object]]:
+    """The notice's totals for the items review left in it: the same credit, netted again."""
+    reminded: dict[str, int] = {}
+    for i in left:
+        reminded[i.currency] = reminded.get(i.currency, 0) + i.outstanding_minor
+    return [
+        {**t, "reminded": reminded[t["currency"]], "demanded": max(reminded[t["currency"]] - t["credit"], 0)}
+        for t in notice.totals
+        if t["currency"] in reminded
+    ]
+
+
+def _drop_what_changed(run: Run, today: date, actor: Actor) -> int:
+    """Before a proposal is approved, take out the invoices that no longer call for a reminder:
+    paid, stopped, handed over, disputed, paused or excluded since the run; bring partly paid
+    amounts up to date. Returns how many items were taken out."""
+    items = list(
+        NoticeItem.objects.filter(
+            notice__run=run, notice__status=Notice.Status.PROPOSED, excluded=False
+        ).select_related("invoice", "invoice__customer", "notice")
+    )
+    states = {s.invoice_id: s for s in InvoiceDunning.objects.filter(invoice_id__in=[i.invoice_id for i in items])}
+    dropped: dict[int, list[str]] = {}
+    touched: set[int] = set()
+    for item in items:
+        inv, cust, state = item.invoice, item.invoice.customer, states.get(item.invoice_id)
+        why = _why_no_longer(inv, cust, state, today)
+        if why:
+            NoticeItem.objects.filter(pk=item.pk).update(excluded=True)
+            dropped.setdefault(item.notice_id, []).append(f"{inv.number} ({why})")
+            touched.add(item.notice_id)
+        elif inv.outstanding_minor != item.outstanding_minor:
+            NoticeItem.objects.filter(pk=item.pk).update(outstanding_minor=inv.outstanding_minor)
+            touched.add(item.notice_id)
+    for notice in Notice.objects.filter(pk__in=touched):
+        left = list(NoticeItem.objects.filter(notice=notice, excluded=False))
+        if not left:
+            Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
+        else:
+            Notice.objects.filter(pk=notice.pk).update(
+                level=max(i.level for i in left), totals=totals_left(notice, left)
+            )
+        if notice.pk in dropped:
+            write_events(
+                [
+                    EventDraft(
+                        company_id=notice.company_id,
+                        kind="notice.items_dropped",
+                        customer_id=notice.customer_id,
+                        summary=(
+                            f"Taken out of proposed notice #{notice.pk} at approval: " + ", ".join(dropped[notice.pk])
+                        ),
+                        data={"notice": notice.pk},
+                    )
+                ],
+                actor,
+                bulk.db_datetime(timezone.now()),
+            )
+    return sum(len(v) for v in dropped.values())
+
+
+def _why_no_longer(inv: Any, cust: Any, state: InvoiceDunning | None, today: date) -> str:
+    if inv.outstanding_minor <= 0:
+        return "paid meanwhile"
+    if state is not None and state.handed_over_on:
+        return "handed over meanwhile"
+    if state is not None and state.stopped_on:
+        return "reminding stopped meanwhile"
+    if inv.disputed or cust.disputed:
+        return "disputed meanwhile"
+    if not inv.dunning_enabled or not cust.dunning_enabled:
+        return "excluded meanwhile"
+    for paused in (inv.paused_until, cust.paused_until):
+        if paused is not None and paused >= today:
+            return f"paused until {paused}"
+    return ""
+
+
 def approve_run(run: Run, actor: Actor) -> Run:
     """Approve a proposal: its notices (less what review excluded) are created and invoices move on."""
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.status != Run.Status.PROPOSAL:
             raise RunRefused(f"run #{run.pk} is {locked.status}, not a proposal waiting for review")
+        _drop_what_changed(locked, locked.company.today(), actor)
         _approve(run.pk, locked.company_id, locked.as_of, actor)
         Run.objects.filter(pk=run.pk).update(
             status=Run.Status.DONE, approved_at=timezone.now(), approved_by=actor.label

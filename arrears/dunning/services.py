@@ -19,7 +19,7 @@ from arrears.customers.models import Customer
 from arrears.dunning.engine_io import Looked, load_lookups, plan_customer, stream_customers
 from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
 from arrears.dunning.policies import PolicySet, stored_policies
-from arrears.dunning.runs import _approve, sending_days
+from arrears.dunning.runs import _approve, sending_days, totals_left
 from arrears.history.services import Actor, EventDraft, record
 from arrears.ledger.models import Invoice
 
@@ -99,7 +99,7 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
     else:
         level = max(i.level for i in left)
         Notice.objects.filter(pk=notice.pk).update(
-            level=level, totals=_totals_left(notice, left), template=_template(notice, level)
+            level=level, totals=totals_left(notice, left), template=_template(notice, level)
         )
     _event(
         notice.company_id,
@@ -120,18 +120,6 @@ def _template(notice: Notice, level: int) -> str:
     if level == 0:
         return policy.pre_due.template if policy.pre_due else "pre_due"
     return policy.level(min(level, policy.last_level)).template
-
-
-def _totals_left(notice: Notice, left: Sequence[NoticeItem]) -> list[dict[str, object]]:
-    """The notice's totals for the items review left in it: the same credit, netted again."""
-    reminded: dict[str, int] = {}
-    for i in left:
-        reminded[i.currency] = reminded.get(i.currency, 0) + i.outstanding_minor
-    return [
-        {**t, "reminded": reminded[t["currency"]], "demanded": max(reminded[t["currency"]] - t["credit"], 0)}
-        for t in notice.totals
-        if t["currency"] in reminded
-    ]
 
 
 @transaction.atomic

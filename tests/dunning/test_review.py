@@ -264,3 +264,41 @@ def test_a_notice_excluded_in_review_is_proposed_again_by_the_next_run(proposal,
     nxt = run(company, date(2026, 12, 7), actor)
 
     assert items(notices(nxt)["C2"]) == [("G1", 2, "level", "CZK", 80000)]
+
+
+def test_approval_takes_out_what_changed_since_the_proposal(proposal, company, actor, ledger):
+    # Found in review: between the proposal and its approval Petr paid G1 in full, Jana disputed F2 and
+    # paid part of F1. Approving must not remind a paid or disputed invoice, nor demand what was paid.
+    from arrears.customers.models import Customer
+    from arrears.dunning.services import set_disputed
+    from arrears.ledger.models import Invoice
+
+    ledger(
+        payments=[["P9", "C2", "2026-12-05", "CZK", "800.00", "G1"], ["P8", "C1", "2026-12-05", "CZK", "400.00", "F1"]]
+    )
+    jana = Customer.objects.get(external_id="C1")
+    set_disputed(jana, "Goods damaged", actor, invoice=Invoice.objects.get(number="F2"))
+
+    approve_run(proposal.run, actor)
+
+    by_customer = notices(proposal.run)
+    assert by_customer["C2"].status == "excluded"
+    assert state("G1")[0] == 1  # G1 stays at level 1: nothing went out about it
+    jana_notice = by_customer["C1"]
+    assert jana_notice.status == "created"
+    assert [(i.invoice.number, i.excluded, i.outstanding_minor) for i in jana_notice.items.order_by("id")] == [
+        ("F1", False, 60000),
+        ("F2", True, 200000),
+    ]
+    assert jana_notice.totals == [
+        {
+            "currency": "CZK",
+            "reminded": 60000,
+            "overdue": jana_notice.totals[0]["overdue"],
+            "credit": 0,
+            "demanded": 60000,
+        }
+    ]
+    assert state("F2") is None or state("F2")[0] == 0
+    dropped = Event.objects.get(kind="notice.items_dropped", customer=jana)
+    assert "F2 (disputed meanwhile)" in dropped.summary
