@@ -27,7 +27,7 @@ class Item:
 class CurrencyTotal:
     currency: str
     reminded: int  # outstanding of the invoices in the notice
-    overdue: int  # outstanding of all the customer's overdue invoices in this currency
+    overdue: int  # outstanding of the customer's overdue invoices in this currency that can be reminded
     credit: int  # unallocated credit, shown and netted
     demanded: int  # what the notice asks to be paid: reminded - credit, never below zero
 
@@ -71,7 +71,7 @@ def group_customer(
             # Only items not yet due are in the notice: the credit first answers for what is
             # already overdue elsewhere, and only the rest is netted against them.
             credit = max(credit - overdue, 0)
-        elif dunned and credit > 0 and credit >= overdue:
+        elif dunned and credit > 0 and (credit >= overdue or credit >= sum(i.facts.outstanding for i in dunned)):
             # The customer's own money already covers all that is overdue here: ask for nothing,
             # and net only what is left of the credit against the items not yet due.
             covered.extend(dunned)

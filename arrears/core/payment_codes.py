@@ -57,7 +57,7 @@ def spayd_payload(*, iban: str, amount_minor: int, variable_symbol: str = "", me
     problem = iban_problem(iban)
     if problem:
         raise PaymentCodeError(problem)
-    if amount_minor <= 0 or amount_minor > 999_999_999_99:
+    if amount_minor <= 0 or amount_minor > 999_999_999:  # AM has at most 10 characters: 9999999.99
         raise PaymentCodeError("a QR Platba needs a positive amount below 10 million CZK")
     account = normalize_iban(iban) + (f"+{bic.replace(' ', '').upper()}" if bic else "")
     parts = ["SPD", "1.0", f"ACC:{account}", f"AM:{format_minor(amount_minor, 'CZK')}", "CC:CZK"]

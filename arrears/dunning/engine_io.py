@@ -62,6 +62,7 @@ class CustomerPlan:
     looked: list[Looked]
     notice: NoticePlan | None
     policy: Policy | None  # the policy of the notice's highest item, for deadline and template
+    item_policy: dict[int, Policy] = field(default_factory=dict)  # invoice id -> its own policy (level actions)
 
 
 @dataclass
@@ -175,7 +176,11 @@ def plan_customer(
         state = DunningState(level or 0, reps or 0, _day(last_on), _day(pre_on), _day(stop_on), _day(hand_on))
         code = policies.invoice.get(inv_id, customer_policy)
         policy = by_code.get(code)
-        if due_date < today:
+        remindable = (
+            bool(inv_on) and bool(cust_on) and not inv_disputed and not cust_disputed and not stop_on and not hand_on
+        )
+        if due_date < today and remindable:
+            # Credit answers for what can be demanded: a disputed or stopped invoice does not use it up.
             overdue[currency] = overdue.get(currency, 0) + outstanding
         if policy is None:
             looked.append(
@@ -218,7 +223,11 @@ def plan_customer(
         top = max(grouping.notice.items, key=lambda it: it.decision.level)
         top_code = next(lk.policy for lk in looked if lk.facts.invoice_id == top.facts.invoice_id)
         top_policy = by_code[top_code]
-    return CustomerPlan(customer_id, looked, grouping.notice, top_policy)
+    item_policy = {}
+    if grouping.notice is not None:
+        codes = {lk.facts.invoice_id: lk.policy for lk in looked}
+        item_policy = {i.facts.invoice_id: by_code[codes[i.facts.invoice_id]] for i in grouping.notice.items}
+    return CustomerPlan(customer_id, looked, grouping.notice, top_policy, item_policy)
 
 
 @dataclass
@@ -295,7 +304,8 @@ class RunWriter:
                 level = item.decision.level
                 action, url = Action.NONE, ""
                 if item.decision.reason == Reason.LEVEL:
-                    lv = plan.policy.level(level) if level <= plan.policy.last_level else None
+                    own = plan.item_policy.get(item.facts.invoice_id, plan.policy)
+                    lv = own.level(level) if level <= own.last_level else None
                     if lv is not None:
                         action, url = lv.action, lv.webhook_url
                 rows.append(

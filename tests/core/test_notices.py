@@ -99,13 +99,14 @@ def test_credit_in_another_currency_is_not_netted():
     assert grouping.notice.totals == (CurrencyTotal("EUR", 12000, 12000, 0, 12000),)
 
 
-def test_demanded_is_never_negative():
+def test_a_notice_that_would_demand_nothing_is_not_sent():
     # The reminded invoices total 100.00 EUR but more is overdue (400.00 EUR, some not due for a
-    # reminder today); the credit of 150.00 EUR does not cover all that is overdue, yet exceeds the reminded.
+    # reminder today); the credit of 150.00 EUR does not cover all that is overdue, yet exceeds the
+    # reminded: a reminder demanding 0.00 EUR would only confuse, so the items count as covered.
     items = [item(1, "EUR", 10000, date(2026, 9, 1))]
     grouping = group_customer(ACME, items, {"EUR": 40000}, {"EUR": 15000}, True)
-    assert grouping.notice.totals == (CurrencyTotal("EUR", reminded=10000, overdue=40000, credit=15000, demanded=0),)
-    assert grouping.notice.items == tuple(items)
+    assert grouping.notice is None
+    assert grouping.covered_by_credit == items
 
 
 @pytest.mark.parametrize("credit", [30000, 50000])

@@ -83,8 +83,8 @@ def test_dunning_switched_off_for_a_customer_or_an_invoice(customers, company, a
     assert "C2" not in notices(result)
     jana = notices(result)["C1"]
     assert items(jana) == [("F1", 1, "level", "CZK", 100000)]
-    # What is overdue in all is still shown: 1 000 + 500 + 800.
-    assert jana.totals == [{"currency": "CZK", "reminded": 100000, "overdue": 230000, "credit": 0, "demanded": 100000}]
+    # Only what can be reminded counts as overdue for netting: the switched-off invoices do not.
+    assert jana.totals == [{"currency": "CZK", "reminded": 100000, "overdue": 100000, "credit": 0, "demanded": 100000}]
 
     # Switched on again: the next run reminds them, at level 1.
     set_dunning_enabled(cust("C2"), True, actor)
