@@ -27,7 +27,11 @@ def archive(notice: Notice, kind: str, content: bytes, actor: Actor) -> Archived
         return existing
     name = f"archive/{digest[:2]}/{digest}.{kind}"
     storage = archive_storage()
-    if not storage.exists(name):
+    if storage.exists(name):
+        with storage.open(name, "rb") as handle:
+            if hashlib.sha256(handle.read()).hexdigest() != digest:
+                raise IntegrityError(f"the archive already holds a different file under {name}: check the storage")
+    else:
         saved = storage.save(name, ContentFile(content))
         if saved != name:  # the storage must not rename: the name is the proof of the content
             storage.delete(saved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -63,7 +64,10 @@ def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr
         if value
     ]
     data = {
-        "lang": base_language(language),
+        # Typst wants a two- or three-letter code; anything else prints with English hyphenation.
+        "lang": base_language(language)
+        if base_language(language).isalpha() and len(base_language(language)) in (2, 3)
+        else "en",
         "subject": message.subject,
         "title": message.subject.split(" – ")[0],
         "number": str(notice.pk),
@@ -103,11 +107,15 @@ def compiler(path: str) -> typst.Compiler:
     return typst.Compiler(path)
 
 
+_COMPILE = threading.Lock()  # a typst.Compiler may not be used by two threads at once
+
+
 def render_letter(notice: Notice) -> Letter:
     data, message, codes = letter_data(notice)
-    pdf = compiler(str(layout_path())).compile(
-        sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, pdf_standards="a-2b"
-    )
+    with _COMPILE:
+        pdf = compiler(str(layout_path())).compile(
+            sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, pdf_standards="a-2b"
+        )
     assert isinstance(pdf, bytes)
     return Letter(pdf, message, tuple(codes))
 
@@ -115,9 +123,10 @@ def render_letter(notice: Notice) -> Letter:
 def render_preview(notice: Notice, ppi: int = 96) -> list[bytes]:
     """PNG images of the letter's pages, for the web UI and `arrears notice preview`."""
     data, _, _ = letter_data(notice)
-    pages = compiler(str(layout_path())).compile(
-        sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, format="png", ppi=ppi
-    )
+    with _COMPILE:
+        pages = compiler(str(layout_path())).compile(
+            sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, format="png", ppi=ppi
+        )
     if isinstance(pages, bytes):
         return [pages]
     return list(pages or [])

@@ -173,8 +173,15 @@ def create_manual_notice(
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise DunningActionError(f"the note has {len(note)} characters; at most {NOTE_MAX} are allowed")
+    invoices = list({inv.pk: inv for inv in invoices}.values())  # the same invoice twice is one
     if not invoices:
         raise DunningActionError("choose at least one invoice")
+    waiting = NoticeItem.objects.filter(
+        invoice__in=invoices, excluded=False, notice__status=Notice.Status.PROPOSED
+    ).values_list("invoice__number", "notice_id")
+    if waiting:
+        listed = ", ".join(f"{number} (notice #{nid})" for number, nid in waiting)
+        raise DunningActionError(f"in a proposal waiting for review: {listed}; approve or discard it first")
     today = today or customer.company.today()
     if deadline < today:
         raise DunningActionError(f"the payment deadline {deadline} is in the past")

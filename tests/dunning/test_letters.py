@@ -174,7 +174,8 @@ def test_notice_pdf_command_writes_the_file(letters, tmp_path):
     target = tmp_path / "letter.pdf"
     call_command("notice", "pdf", str(letters["C5"].pk), "--out", str(target), stdout=out)
     assert target.read_bytes().startswith(b"%PDF-")
-    assert out.getvalue().endswith("SPAYD CZK, EPC EUR)\n")
+    assert " bytes, SPAYD CZK, EPC EUR; archived as " in out.getvalue()
+    assert ArchivedDocument.objects.filter(notice=letters["C5"], kind="pdf").count() == 1
 
 
 def test_a_qrr_reference_has_the_swiss_check_digit():
@@ -201,3 +202,19 @@ def test_printing_a_letter_archives_it_and_notes_a_language_fallback(ledger, sta
     assert document.sha256 == hashlib.sha256(letter.pdf).hexdigest()
     event = Event.objects.get(kind="text.fallback", customer=notice.customer)
     assert event.summary == f"Notice #{notice.pk}: no level1 text in 'sk'; used cs"
+
+
+def test_manual_reminder_refuses_an_invoice_waiting_in_a_proposal(ledger, standard, company, actor):
+    # Found in review: this crashed with a database error instead of saying why.
+    from arrears.dunning.services import DunningActionError, create_manual_notice
+    from tests.dunning.conftest import cust, inv
+
+    ledger(
+        customers=[["C1", "Jana Nováková", "jana@example.cz", "cs", "CZ", ""]],
+        invoices=[["F1", "C1", "2026-10-01", "2026-10-15", "CZK", "1210.00"]],
+    )
+    proposal = run(company, AS_OF, actor, review=True)
+    notice_id = notices(proposal)["C1"].pk
+
+    with pytest.raises(DunningActionError, match=rf"F1 \(notice #{notice_id}\); approve or discard it first"):
+        create_manual_notice(cust("C1"), [inv("F1"), inv("F1")], actor, deadline=date(2026, 12, 1), today=AS_OF)

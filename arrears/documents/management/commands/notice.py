@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import getpass
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+import typst
 from django.core.management.base import BaseCommand, CommandError
 
 from arrears.documents.compose import render_notice
-from arrears.documents.letters import render_letter, render_preview
+from arrears.documents.letters import print_letter, render_preview
 from arrears.documents.sandbox import TemplateProblem
 from arrears.documents.texts import MissingText
 from arrears.dunning.models import Notice
+from arrears.history.services import Actor
 
 
 class Command(BaseCommand):
@@ -35,12 +38,14 @@ class Command(BaseCommand):
         except Notice.DoesNotExist:
             raise CommandError(f"no notice #{opts['notice']}") from None
         try:
+            if opts["action"] in ("pdf", "preview") and notice.status == Notice.Status.EXCLUDED:
+                raise CommandError(f"notice #{notice.pk} was excluded in review: nothing to print")
             if opts["action"] == "pdf":
-                letter = render_letter(notice)
+                letter, document = print_letter(notice, Actor(f"cli:{getpass.getuser()}"))
                 out = opts["out"] or Path(f"notice-{notice.pk}.pdf")
                 out.write_bytes(letter.pdf)
                 codes = ", ".join(f"{c.standard} {c.currency}" for c in letter.codes) or "no payment QR code"
-                self.stdout.write(f"{out} ({len(letter.pdf)} bytes, {codes})")
+                self.stdout.write(f"{out} ({len(letter.pdf)} bytes, {codes}; archived as {document.sha256[:12]})")
                 return
             if opts["action"] == "preview":
                 pages = render_preview(notice, opts["ppi"])
@@ -51,7 +56,7 @@ class Command(BaseCommand):
                     self.stdout.write(str(target))
                 return
             message = render_notice(notice)
-        except (TemplateProblem, MissingText) as exc:
+        except (TemplateProblem, MissingText, typst.TypstError, OSError) as exc:
             raise CommandError(f"notice #{notice.pk} cannot be rendered: {exc}") from None
         if message.fallback_note:
             self.stderr.write(f"note: {message.fallback_note}")

@@ -85,9 +85,9 @@ class Command(BaseCommand):
 
         def invoice(number: str) -> Invoice:
             try:
-                return Invoice.objects.get(company=company, number=number)
+                return Invoice.objects.get(company=company, number=number, customer=customer)
             except Invoice.DoesNotExist:
-                raise CommandError(f"no invoice {number!r}") from None
+                raise CommandError(f"customer {customer.external_id} has no invoice {number!r}") from None
 
         one = invoice(opts["invoice"]) if isinstance(opts.get("invoice"), str) else None
         try:
