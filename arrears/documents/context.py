@@ -3,13 +3,13 @@ money and dates already formatted by Babel in the customer's locale. See docs/te
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency
 
 from arrears.companies.models import Company
 from arrears.core.currencies import exponent
@@ -123,8 +123,15 @@ def locale_for(language: str) -> Locale:
 
 
 def money(minor: int, currency: str, locale: Locale) -> str:
+    """The amount as the customer's locale writes money, with exactly the ISO 4217 minor digits.
+
+    Babel's own currency digits are CLDR display digits (RSD and IQD shown without decimals), which
+    would round what is owed; the locale's pattern is used with the ISO precision instead."""
+    digits = exponent(currency)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
     # Decimal from integer minor units: exact, never a float.
-    return format_currency(Decimal(minor).scaleb(-exponent(currency)), currency, locale=locale)
+    return str(pattern.apply(Decimal(minor).scaleb(-digits), locale, currency=currency, currency_digits=False))
 
 
 def day(value: date | None, locale: Locale) -> str:

@@ -145,3 +145,20 @@ def test_work_and_size_caps_cannot_be_sidestepped(source):
 
 def test_numbers_may_still_be_formatted_arithmetically():
     assert render("{{ 7 % 3 }} {{ 2 ** 10 }} {{ 'a' + 'b' }}", CONTEXT) == "1 1024 ab"
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "language", "shown"),
+    [
+        (123456, "RSD", "cs", "1 234,56 RSD"),  # CLDR would print 1 235: never round what is owed
+        (1234567, "IQD", "en", "IQD1,234.567"),
+        (1234, "JPY", "de", "1.234 ¥"),
+        (123450, "EUR", "cs", "1 234,50 €"),
+        (1234500, "KWD", "en", "KWD1,234.500"),
+        (-500, "CZK", "cs", "-5,00 Kč"),
+    ],
+)
+def test_money_on_letters_keeps_the_iso_minor_digits(minor, currency, language, shown):
+    from arrears.documents.context import locale_for, money
+
+    assert money(minor, currency, locale_for(language)).replace("\xa0", " ") == shown
