@@ -172,9 +172,14 @@ def read_policy_file(path: Path) -> ParsedFile:
     problems: list[str] = []
     for index, item in enumerate(data.get("policy", []), 1):
         try:
+            if not isinstance(item, dict):
+                raise PolicyFileError(f"{path.name}, policy #{index}: expected a [[policy]] table")
             policies.append(_policy_from(item, f"{path.name}, policy #{index}"))
         except PolicyFileError as exc:
             problems.append(str(exc))
+        except (TypeError, AttributeError, ValueError, KeyError) as exc:
+            # A value of the wrong shape (pre_due = 3, weekdays = 5, level = [1]): say where, not crash.
+            problems.append(f"{path.name}, policy #{index}: a value has the wrong type ({exc})")
     for parsed, _ in policies:
         problems.extend(f"{path.name}: {p}" for p in core.validate(parsed))
     codes = [p.code for p, _ in policies]
@@ -183,6 +188,10 @@ def read_policy_file(path: Path) -> ParsedFile:
     if sum(1 for _, is_default in policies if is_default) > 1:
         problems.append(f"{path.name}: more than one policy has default = true")
     assign = data.get("assign", {})
+    if not isinstance(assign, dict) or not all(isinstance(assign.get(k, {}), dict) for k in ("groups", "customers")):
+        raise PolicyFileError(
+            f'{path.name}, [assign]: expected groups = {{ code = "policy" }} and customers = {{ ... }}'
+        )
     groups = dict(assign.get("groups", {}))
     customers = dict(assign.get("customers", {}))
     for kind, mapping in (("groups", groups), ("customers", customers)):
@@ -372,6 +381,9 @@ def load_policy_file(company: Company, parsed: ParsedFile) -> list[str]:
         for ext, policy in parsed.customers.items()
         if ext not in known_customers
     )
+    unknown = sorted({code for code in [*parsed.groups.values(), *parsed.customers.values()] if code not in by_code})
+    if unknown:
+        raise PolicyFileError(f"unknown policy {', '.join(unknown)} for company {company.code}: define it in the file")
     for group in CustomerGroup.objects.filter(company=company, code__in=list(parsed.groups)):
         PolicyAssignment.objects.update_or_create(
             group=group, defaults={"company": company, "policy": by_code[parsed.groups[group.code]]}

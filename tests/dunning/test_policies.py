@@ -236,3 +236,23 @@ def test_a_customer_no_policy_applies_to_is_not_reminded_and_the_report_says_so(
     }
     assert sorted(notices(result)) == ["C2"]
     assert RunDecision.objects.get(invoice__number="I1").policy_code == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[[policy]]\ncode = "x"\npre_due = 3\n[[policy.level]]\ndays_after_due = 7\n',
+        '[[policy]]\ncode = "x"\nweekdays = 5\n[[policy.level]]\ndays_after_due = 7\n',
+        '[[policy]]\ncode = "x"\nlevel = [1]\n',
+        '[[policy]]\ncode = "x"\n[[policy.level]]\ndays_after_due = 7\n[assign]\ngroups = "vip"\n',
+    ],
+    ids=["pre_due-number", "weekdays-number", "level-list", "assign-string"],
+)
+def test_a_malformed_policy_file_is_an_error_not_a_crash(tmp_path, text):
+    # Found in review: each of these ended in a traceback.
+    from arrears.dunning.policies import PolicyFileError, read_policy_file
+
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyFileError, match=r"bad\.toml"):
+        read_policy_file(path)

@@ -37,7 +37,10 @@ class Command(BaseCommand):
             if opts["action"] == "check":
                 self.stdout.write(f"{opts['file']}: {len(parsed.policies)} policies, all valid")
                 return
-            changes = load_policy_file(company, parsed)
+            try:
+                changes = load_policy_file(company, parsed)
+            except PolicyFileError as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write("\n".join(changes) if changes else "nothing changed")
             return
         policies = stored_policies(company)
