@@ -185,9 +185,18 @@ def compose(company: Company, key: str, language: str, context: dict[str, Any]) 
     )
 
 
+def written_language(company: Company, key: str, language: str) -> str:
+    """The language the texts will actually be in: the customer's, or the fallback's. Table headings,
+    dates and amounts follow it, so a letter never mixes two languages."""
+    texts = texts_for(company, key, language)
+    return texts.languages.get("opening", texts.wanted_language)
+
+
 def render_notice(notice: Notice) -> Message:
     language = notice.customer.language or notice.company.default_language
-    return compose(notice.company, template_key(notice), language, notice_context(notice, language))
+    key = template_key(notice)
+    context = notice_context(notice, written_language(notice.company, key, language))
+    return compose(notice.company, key, language, context)
 
 
 def _as_html(body: str, invoices: list[dict[str, Any]]) -> str:

@@ -14,7 +14,7 @@ import typst
 
 from arrears.core.money import format_minor
 from arrears.documents.archive import archive
-from arrears.documents.compose import Message, compose, notice_context, template_key
+from arrears.documents.compose import Message, compose, notice_context, template_key, written_language
 from arrears.documents.context import PHRASES, locale_for, money
 from arrears.documents.models import ArchivedDocument
 from arrears.documents.qr import PaymentQr, payment_codes
@@ -43,9 +43,11 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 
 def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr]]:
-    language = notice.customer.language or notice.company.default_language
+    wanted = notice.customer.language or notice.company.default_language
+    key = template_key(notice)
+    language = written_language(notice.company, key, wanted)
     ctx = notice_context(notice, language)
-    message = compose(notice.company, template_key(notice), language, ctx)
+    message = compose(notice.company, key, wanted, ctx)  # with the wanted language: a fallback is noted
     words = PHRASES.get(base_language(language), PHRASES["en"])
     locale = locale_for(language)
     company = notice.company

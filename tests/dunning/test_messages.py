@@ -125,3 +125,13 @@ def test_notice_show_prints_the_email(reminded):
     assert out.startswith("Subject: ")
     assert "450,00 €" in plain(out)
     assert "Sehr geehrte Damen und Herren" in out
+
+
+def test_a_fallback_letter_is_all_in_one_language(reminded):
+    # Found in review: a Slovak customer got Czech texts around English table headings and totals.
+    message = render_notice(reminded["C3"])
+    text = plain(message.text)
+    assert "Faktura" in text  # the Czech table heading
+    assert "Celkem EUR" in text
+    assert "Invoice" not in text
+    assert "Total EUR" not in text
