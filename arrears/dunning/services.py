@@ -195,6 +195,11 @@ def create_manual_notice(
             raise DunningActionError(f"{invoice.number} belongs to another customer")
         if invoice.kind != Invoice.Kind.INVOICE or invoice.outstanding_minor <= 0:
             raise DunningActionError(f"{invoice.number} has nothing outstanding")
+        if invoice.due_date >= today:
+            raise DunningActionError(
+                f"{invoice.number} is not overdue yet (due {invoice.due_date}): a reminder can "
+                "only ask for what is late"
+            )
         state = InvoiceDunning.objects.filter(invoice=invoice).first()
         s = DunningState(state.level, state.repetitions) if state else DunningState()
         if state and state.handed_over_on:
@@ -218,7 +223,9 @@ def create_manual_notice(
         note=note,
         policy_code=code or "",
         template=(policy.level(min(max(r[1] for r in rows), last)).template if policy else ""),
-        totals=_totals([r[0] for r in rows]),
+        totals=_totals(
+            [r[0] for r in rows], load_lookups(customer.company_id, policies, [customer.pk]).credit.get(customer.pk, {})
+        ),
         created_by=actor.user,
     )
     NoticeItem.objects.bulk_create(
@@ -239,11 +246,21 @@ def create_manual_notice(
     return notice
 
 
-def _totals(invoices: Sequence[Invoice]) -> list[dict[str, object]]:
+def _totals(invoices: Sequence[Invoice], credit: dict[str, int]) -> list[dict[str, object]]:
+    """Per currency, with the customer's unallocated credit netted, as in a run's notices."""
     per: dict[str, int] = {}
     for inv in invoices:
         per[inv.currency] = per.get(inv.currency, 0) + inv.outstanding_minor
-    return [{"currency": c, "reminded": v, "overdue": v, "credit": 0, "demanded": v} for c, v in sorted(per.items())]
+    return [
+        {
+            "currency": c,
+            "reminded": v,
+            "overdue": v,
+            "credit": credit.get(c, 0),
+            "demanded": max(v - credit.get(c, 0), 0),
+        }
+        for c, v in sorted(per.items())
+    ]
 
 
 def default_deadline(customer: Customer, today: date | None = None) -> date:

@@ -144,3 +144,20 @@ def test_a_note_of_exactly_50_characters_and_a_deadline_of_today_are_fine(book, 
     assert items(notice) == [("F3", 2, "level", "EUR", 20000)]
     assert Notice.objects.filter(manual=True).count() == 1
     assert NoticeItem.objects.filter(invoice__number="F3").count() == 2
+
+
+def test_a_reminder_by_hand_nets_the_customers_credit(book, ledger, actor):
+    # Found in review: a manual reminder demanded the full amount although Jana had credit.
+    ledger(payments=[["P7", "C1", "2026-11-24", "CZK", "300.00", ""]])
+
+    notice = create_manual_notice(cust("C1"), [inv("F1")], actor, deadline=date(2026, 12, 9), today=WEDNESDAY)
+
+    assert notice.totals == [
+        {"currency": "CZK", "reminded": 100000, "overdue": 100000, "credit": 30000, "demanded": 70000}
+    ]
+
+
+def test_a_reminder_by_hand_asks_only_for_what_is_late(book, ledger, actor):
+    ledger(invoices=[["F9", "C1", "2026-11-20", "2026-12-15", "CZK", "100.00"]])
+    with pytest.raises(DunningActionError, match=r"^F9 is not overdue yet \(due 2026-12-15\)"):
+        create_manual_notice(cust("C1"), [inv("F9")], actor, deadline=date(2026, 12, 9), today=WEDNESDAY)
