@@ -95,7 +95,13 @@ def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr
         "totals": [line for line in ctx["totals_text"].split("\n") if line],
         "payment": _paragraphs(ctx["payment_instructions"]),
         "qr_codes": [
-            {"label": QR_LABELS[c.standard], "amount": money(c.amount_minor, c.currency, locale), "svg": c.svg()}
+            {
+                "label": QR_LABELS[c.standard],
+                "amount": money(c.amount_minor, c.currency, locale),
+                "svg": c.svg(),
+                # The Swiss QR-bill standard: 46 x 46 mm with the Swiss cross in the middle.
+                "swiss": c.standard == "QR-bill",
+            }
             for c in codes
         ],
     }

@@ -369,6 +369,18 @@ def hand_over(
         if invoices is not None
         else list(Invoice.objects.filter(customer=customer, kind=Invoice.Kind.INVOICE, outstanding_minor__gt=0))
     )
+    already = dict(
+        InvoiceDunning.objects.filter(invoice__in=chosen, handed_over_on__isnull=False).values_list(
+            "invoice_id", "handed_over_on"
+        )
+    )
+    for invoice in chosen:
+        if invoice.customer_id != customer.pk:
+            raise DunningActionError(f"{invoice.number} belongs to another customer")
+        if invoice.kind != Invoice.Kind.INVOICE or invoice.outstanding_minor <= 0:
+            raise DunningActionError(f"{invoice.number} has nothing outstanding to hand over")
+        if invoice.pk in already:
+            raise DunningActionError(f"{invoice.number} was already handed over on {already[invoice.pk]}")
     for invoice in chosen:
         InvoiceDunning.objects.update_or_create(
             invoice=invoice, defaults={"company_id": invoice.company_id, "handed_over_on": today}

@@ -31,7 +31,7 @@ from arrears.dunning.services import (
 )
 from arrears.history.models import Event
 from tests.conftest import CUSTOMER_HEADER, INVOICE_HEADER
-from tests.dunning.conftest import FRIDAY, cust, decisions, inv, items, notices, reasons, run, state
+from tests.dunning.conftest import FRIDAY, cust, customer_row, decisions, inv, items, notices, reasons, run, state
 
 
 def due(number: str, customer: str, amount: str, currency: str = "CZK", enabled: str = "", paused: str = "") -> list:
@@ -214,3 +214,28 @@ def test_a_large_invoice_gets_one_friendly_reminder_before_it_is_due(customers, 
     ]
     assert Notice.objects.filter(customer=cust("C6"), level=0).count() == 1
     assert InvoiceDunning.objects.get(invoice=inv("M1")).pre_due_sent_on == FRIDAY
+
+
+def test_hand_over_refuses_paid_foreign_and_already_handed_over_invoices(ledger, standard, company, actor):
+    # Found in review: any invoice number was accepted, and a second hand-over rewrote the date.
+    from arrears.dunning.services import DunningActionError, hand_over
+
+    ledger(
+        customers=[
+            customer_row("C1", "Jana Nováková", "jana@example.cz"),
+            customer_row("C2", "Petr Svoboda", "petr@example.cz"),
+        ],
+        invoices=[
+            ["F1", "C1", "2026-10-01", "2026-10-15", "CZK", "1000.00"],
+            ["F2", "C1", "2026-10-01", "2026-10-15", "CZK", "100.00"],
+            ["G1", "C2", "2026-10-01", "2026-10-15", "CZK", "800.00"],
+        ],
+        payments=[["P1", "C1", "2026-10-20", "CZK", "100.00", "F2"]],
+    )
+    with pytest.raises(DunningActionError, match="G1 belongs to another customer"):
+        hand_over(cust("C1"), actor, invoices=[inv("G1")])
+    with pytest.raises(DunningActionError, match="F2 has nothing outstanding"):
+        hand_over(cust("C1"), actor, invoices=[inv("F2")])
+    assert hand_over(cust("C1"), actor, today=date(2026, 11, 20), invoices=[inv("F1")]) == 1
+    with pytest.raises(DunningActionError, match="F1 was already handed over on 2026-11-20"):
+        hand_over(cust("C1"), actor, today=date(2026, 11, 27), invoices=[inv("F1")])
