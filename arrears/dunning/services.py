@@ -13,7 +13,7 @@ from django.db import transaction
 
 from arrears.core.engine import DunningState
 from arrears.core.money import format_minor
-from arrears.core.notices import payment_deadline
+from arrears.core.notices import choose_channel, payment_deadline
 from arrears.core.policy import Action, Channel
 from arrears.customers.models import Customer
 from arrears.dunning.engine_io import Looked, load_lookups, plan_customer, stream_customers
@@ -99,7 +99,10 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
     else:
         level = max(i.level for i in left)
         Notice.objects.filter(pk=notice.pk).update(
-            level=level, totals=totals_left(notice, left), template=_template(notice, level)
+            level=level,
+            totals=totals_left(notice, left),
+            template=_template(notice, level),
+            channel=_channel(notice, level),
         )
     _event(
         notice.company_id,
@@ -110,6 +113,15 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
         invoice_id=item.invoice_id,
         notice=notice.pk,
     )
+
+
+def _channel(notice: Notice, level: int) -> str:
+    """The channel of the notice's (new) top level, with the e-mail-to-letter fallback of a run."""
+    policy = stored_policies(notice.company).policies.get(notice.policy_code)
+    if policy is None or not 1 <= level <= policy.last_level:
+        return notice.channel
+    has_email = notice.customer.contacts.filter(role_dunning=True).exclude(email="").exists()
+    return choose_channel([policy.level(level).channel], has_email).value
 
 
 def _template(notice: Notice, level: int) -> str:

@@ -302,3 +302,17 @@ def test_approval_takes_out_what_changed_since_the_proposal(proposal, company, a
     assert state("F2") is None or state("F2")[0] == 0
     dropped = Event.objects.get(kind="notice.items_dropped", customer=jana)
     assert "F2 (disputed meanwhile)" in dropped.summary
+
+
+def test_taking_out_the_top_invoice_brings_the_channel_down_with_the_level(book, company, actor):
+    # Found in review: F1 at level 3 (letter and e-mail) taken out left a level-2 notice on paper too.
+    run(company, FRIDAY, actor)
+    run(company, DEC4, actor)
+    result = run(company, date(2026, 12, 18), actor, review=True)
+    jana = notices(result)["C1"]
+    assert (jana.level, jana.channel) == (3, "both")
+
+    exclude_item(item(jana, "F1"), actor)
+
+    jana.refresh_from_db()
+    assert (jana.level, jana.channel) == (2, "email")
