@@ -12,7 +12,6 @@ from typing import Any
 
 import typst
 
-from arrears.core.money import format_minor
 from arrears.documents.archive import archive
 from arrears.documents.compose import Message, compose, notice_context, template_key, written_language
 from arrears.documents.context import PHRASES, locale_for, money
@@ -138,10 +137,6 @@ def render_preview(notice: Notice, ppi: int = 96) -> list[bytes]:
     if isinstance(pages, bytes):
         return [pages]
     return list(pages or [])
-
-
-def amount_text(minor: int, currency: str) -> str:
-    return f"{format_minor(minor, currency)} {currency}"
 
 
 def print_letter(notice: Notice, actor: Actor) -> tuple[Letter, ArchivedDocument]:

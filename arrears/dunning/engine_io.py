@@ -9,7 +9,7 @@ ledger is; only the per-customer lookups (policy, credit, e-mail) are held for t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -398,6 +398,3 @@ _NOTICE_FIELDS = [
     "created_at",
     "created_by",
 ]
-
-
-ReportSink = Callable[[CustomerPlan], None]

@@ -12,7 +12,6 @@ from arrears.companies.models import Company
 from arrears.core.engine import explain
 from arrears.core.money import format_minor
 from arrears.customers.models import Customer
-from arrears.dunning.engine_io import CustomerPlan
 from arrears.dunning.runs import RunResult
 
 REPORT_VERSION = 1
@@ -161,10 +160,3 @@ def as_csv(report: dict[str, Any]) -> str:
             }
         )
     return out.getvalue()
-
-
-def summary_lines(result: RunResult, plans: list[CustomerPlan] | None = None) -> list[str]:
-    lines = [f"looked at {result.decisions} open invoices; {result.notices} notices covering {result.items} invoices"]
-    if result.message:
-        lines.append(result.message)
-    return lines

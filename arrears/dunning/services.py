@@ -14,7 +14,7 @@ from django.db import transaction
 from arrears.core.engine import DunningState
 from arrears.core.money import format_minor
 from arrears.core.notices import choose_channel, payment_deadline
-from arrears.core.policy import Action, Channel
+from arrears.core.policy import Action, Channel, Policy
 from arrears.customers.models import Customer
 from arrears.dunning.engine_io import Looked, load_lookups, plan_customer, stream_customers
 from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
@@ -98,11 +98,12 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
         Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.EXCLUDED)
     else:
         level = max(i.level for i in left)
+        policy = _policy_of(notice)
         Notice.objects.filter(pk=notice.pk).update(
             level=level,
             totals=totals_left(notice, left),
-            template=_template(notice, level),
-            channel=_channel(notice, level),
+            template=_template(notice, level, policy),
+            channel=_channel(notice, level, policy),
         )
     _event(
         notice.company_id,
@@ -115,18 +116,21 @@ def exclude_item(item: NoticeItem, actor: Actor) -> None:
     )
 
 
-def _channel(notice: Notice, level: int) -> str:
+def _policy_of(notice: Notice) -> Policy | None:
+    """The stored policy a notice was made under (None after a --policy-file run)."""
+    return stored_policies(notice.company).policies.get(notice.policy_code)
+
+
+def _channel(notice: Notice, level: int, policy: Policy | None) -> str:
     """The channel of the notice's (new) top level, with the e-mail-to-letter fallback of a run."""
-    policy = stored_policies(notice.company).policies.get(notice.policy_code)
     if policy is None or not 1 <= level <= policy.last_level:
         return notice.channel
     has_email = notice.customer.contacts.filter(role_dunning=True).exclude(email="").exists()
     return choose_channel([policy.level(level).channel], has_email).value
 
 
-def _template(notice: Notice, level: int) -> str:
+def _template(notice: Notice, level: int, policy: Policy | None) -> str:
     """The template of the notice's policy for a level (as it was when the policy is not stored)."""
-    policy = stored_policies(notice.company).policies.get(notice.policy_code)
     if policy is None or level == notice.level:
         return notice.template
     if level == 0:
@@ -155,7 +159,7 @@ def change_item_level(item: NoticeItem, level: int, actor: Actor) -> None:
         level=current, repetition=repetitions + 1, reason="repeat", action=Action.NONE.value, action_url=""
     )
     top = max(NoticeItem.objects.filter(notice=notice, excluded=False).values_list("level", flat=True))
-    Notice.objects.filter(pk=notice.pk).update(level=top, template=_template(notice, top))
+    Notice.objects.filter(pk=notice.pk).update(level=top, template=_template(notice, top, _policy_of(notice)))
     _event(
         notice.company_id,
         "notice.level_changed",
