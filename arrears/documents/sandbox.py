@@ -130,6 +130,15 @@ class _CappedEnvironment(ImmutableSandboxedEnvironment):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
+    def wrap_str_format(self, value: Any) -> Any:
+        # Jinja hands str.format and str.format_map out before asking is_safe_attribute, and a
+        # width in the format spec ('{:2000000000}') builds the huge string in C, past every cap.
+        if getattr(value, "__name__", None) in ("format", "format_map") and isinstance(
+            getattr(value, "__self__", None), str
+        ):
+            raise TemplateProblem("forbidden", "str.format is not allowed in a template: use placeholders")
+        return None
+
     def _range(self, *args: int) -> Iterator[int]:
         steps = range(*args)
         if len(steps) > MAX_ITERATIONS:

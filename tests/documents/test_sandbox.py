@@ -143,6 +143,19 @@ def test_work_and_size_caps_cannot_be_sidestepped(source):
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["{{ '{:2000000000}'.format('x') }}", "{{ '{x}'.format_map({'x': 1}) }}", "{% set f = 'a'.format %}{{ f() }}"],
+)
+def test_str_format_is_refused_before_it_runs(source):
+    # Jinja hands str.format out before asking is_safe_attribute; a width in the spec once built a
+    # 2 GB string in C before the output cap could see it.
+    with pytest.raises(TemplateProblem) as excinfo:
+        render(source, CONTEXT)
+    assert excinfo.value.kind == "forbidden"
+    assert "str.format" in str(excinfo.value)
+
+
 def test_numbers_may_still_be_formatted_arithmetically():
     assert render("{{ 7 % 3 }} {{ 2 ** 10 }} {{ 'a' + 'b' }}", CONTEXT) == "1 1024 ab"
 
