@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.dunning",
     "arrears.documents",
+    "arrears.delivery",
     "arrears.demo",
 ]
 
@@ -143,3 +144,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {"arrears": {"handlers": ["console"], "level": os.environ.get("ARREARS_LOG_LEVEL", "WARNING")}},
 }
+
+# An extra certificate authority to trust for SMTP over TLS (an internal relay with its own CA).
+SMTP_CA_FILE = os.environ.get("ARREARS_SMTP_CA_FILE", "")

@@ -23,6 +23,7 @@ from arrears.customers.models import Customer
 from arrears.dunning.engine_io import CustomerPlan, RunWriter, load_lookups, plan_customer, stream_customers
 from arrears.dunning.models import DunningAction, InvoiceDunning, Notice, NoticeItem, Run
 from arrears.dunning.policies import PolicySet
+from arrears.dunning.signals import notices_created
 from arrears.history.services import Actor, EventDraft
 from arrears.ledger import bulk
 from arrears.ledger.allocation_io import write_events
@@ -330,7 +331,10 @@ def _approve(run_id: int | None, company_id: int, as_of: date, actor: Actor, not
         )
         for a in actions
     )
+    created = list(notices.values_list("id", flat=True))
     notices.update(status=Notice.Status.CREATED)
+    # Delivery writes the outbox rows here, in this transaction: nothing leaves unless recorded.
+    notices_created.send(sender=Notice, notice_ids=created)
 
 
 def _record(notices: object, company_id: int, actor: Actor) -> None:

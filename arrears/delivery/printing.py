@@ -1,0 +1,104 @@
+"""Print batches: every message waiting on paper becomes one merged PDF to print, plus a list.
+
+Each letter is archived on its own (PDF/A, by hash) as it is rendered; the merged PDF is only the
+thing to put in the printer. Letters are ordered by country and postal code (for the post office)
+and the list says which pages belong to whom. A batch is marked printed when someone confirms.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
+
+from arrears.companies.models import Company
+from arrears.delivery.models import OutboxMessage, PrintBatch
+from arrears.documents.archive import archive_storage
+from arrears.documents.batch import letter_batch
+from arrears.documents.letters import print_letter
+from arrears.history.services import Actor, EventDraft
+from arrears.ledger import bulk
+from arrears.ledger.allocation_io import write_events
+
+
+class NothingToPrint(Exception):
+    pass
+
+
+def make_batch(company: Company, actor: Actor) -> PrintBatch:
+    with transaction.atomic():
+        waiting = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(company=company, status=OutboxMessage.Status.PAPER, print_batch__isnull=True)
+            .select_related("notice", "notice__customer")
+            .order_by("notice__customer__country", "notice__customer__postal_code", "notice__customer__name", "pk")
+        )
+        if not waiting:
+            raise NothingToPrint("no letters are waiting to be printed")
+        writer = PdfWriter()
+        listing = io.StringIO()
+        table = csv.writer(listing)
+        table.writerow(["message", "notice", "customer", "name", "postal_code", "city", "country", "first_page",
+                        "pages", "why_paper"])  # fmt: skip
+        page = 1
+        with letter_batch():
+            for message in waiting:
+                notice = message.notice
+                assert notice is not None
+                letter, _ = print_letter(notice, actor)
+                reader = PdfReader(io.BytesIO(letter.pdf))
+                writer.append(reader)
+                c = notice.customer
+                count = len(reader.pages)
+                table.writerow([message.pk, notice.pk, c.external_id, c.name, c.postal_code, c.city, c.country,
+                                page, count, message.reason])  # fmt: skip
+                page += count
+        merged = io.BytesIO()
+        writer.write(merged)
+        batch = PrintBatch.objects.create(company=company, created_by=actor.label, letters=len(waiting), pages=page - 1)
+        storage = archive_storage()
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        batch.pdf_path = storage.save(
+            f"print/{company.code}/batch-{batch.pk}-{stamp}.pdf", ContentFile(merged.getvalue())
+        )
+        batch.list_path = storage.save(
+            f"print/{company.code}/batch-{batch.pk}-{stamp}.csv", ContentFile(listing.getvalue().encode("utf-8"))
+        )
+        batch.save(update_fields=["pdf_path", "list_path"])
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in waiting]).update(print_batch=batch)
+    return batch
+
+
+def confirm_printed(batch: PrintBatch, actor: Actor) -> int:
+    with transaction.atomic():
+        locked = PrintBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.printed_at is not None:
+            raise NothingToPrint(f"print batch #{batch.pk} was confirmed on {locked.printed_at:%Y-%m-%d %H:%M}")
+        now = timezone.now()
+        messages = list(
+            OutboxMessage.objects.filter(print_batch=locked, status=OutboxMessage.Status.PAPER).select_related("notice")
+        )
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            status=OutboxMessage.Status.PRINTED, sent_at=now
+        )
+        locked.printed_at, locked.printed_by = now, actor.label
+        locked.save(update_fields=["printed_at", "printed_by"])
+        write_events(
+            [
+                EventDraft(
+                    company_id=m.company_id,
+                    kind="message.printed",
+                    customer_id=m.notice.customer_id if m.notice is not None else None,
+                    summary=f"Notice #{m.notice_id} printed as a letter (print batch #{locked.pk})",
+                    data={"message": m.pk, "notice": m.notice_id, "batch": locked.pk},
+                )
+                for m in messages
+            ],
+            actor,
+            bulk.db_datetime(now),
+        )
+    return len(messages)

@@ -1,0 +1,262 @@
+"""SMTP over the standard library, with the one window that matters kept as narrow as it can be.
+
+A message reaches the server only when the line "." after its body is answered with 250. So the
+body goes out first, without that line; then `commit_point()` records in the database that the
+message is being committed (and confirms the worker still owns it); only then does the final "."
+go out. A crash before the record leaves a message the server discarded (the connection dropped
+mid-DATA): it is sent again. A crash between the record and the reply's record is the window no
+SMTP client can close: the message is marked uncertain for a person to check, never re-sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+
+from arrears.delivery.models import SenderAccount
+
+log = logging.getLogger("arrears.delivery.smtp")
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+_BARE_EOL = re.compile(rb"\r\n|\r|\n")
+# RCPT replies that say the mailbox does not exist or cannot be used: a hard bounce.
+HARD_BOUNCE_CODES = frozenset({550, 551, 553})
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # 4xx, timeout, connection trouble before the server could accept the message
+    FAILED = "failed"  # 5xx: permanent
+    UNCERTAIN = "uncertain"  # cut off after the final "." went out: it may have arrived
+    ABANDONED = "abandoned"  # the worker no longer owns the message: not sent, someone else has it
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    code: int | None = None
+    reply: str = ""
+    bounced: list[str] = field(default_factory=list)  # recipients refused for good (block them)
+    refused: dict[str, str] = field(default_factory=dict)  # every refused recipient and why
+
+
+def tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    extra = getattr(settings, "SMTP_CA_FILE", "")
+    if extra:  # an internal relay with its own certificate authority
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
+class _LoggingMixin:
+    """The SMTP dialogue in the log (debug mode), with authentication and message bodies left out."""
+
+    _redact = False
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        shown = f"{cmd} {args}".strip()
+        if self._redact or cmd.upper() == "AUTH":
+            shown = f"{cmd.split()[0] if cmd.upper().startswith('AUTH') else ''} [credentials hidden]".strip()
+        log.debug("C: %s", shown)
+        super().putcmd(cmd, args)  # type: ignore[misc]
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()  # type: ignore[misc]
+        log.debug("S: %s %s", code, text.decode("utf-8", "replace").replace("\n", " | "))
+        return code, text
+
+    def login(self, user: str, password: str, *, initial_response_ok: bool = True) -> tuple[int, bytes]:
+        self._redact = True
+        try:
+            return super().login(user, password, initial_response_ok=initial_response_ok)  # type: ignore[misc,no-any-return]
+        finally:
+            self._redact = False
+
+
+class _LoggingSMTP(_LoggingMixin, smtplib.SMTP):
+    pass
+
+
+class _LoggingSMTPSSL(_LoggingMixin, smtplib.SMTP_SSL):
+    pass
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _classify(code: int, reply: bytes | str) -> Result:
+    text = _reply_text(reply)
+    if 400 <= code < 500:
+        return Result(Outcome.RETRY, code, text)
+    return Result(Outcome.FAILED, code, text)
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The body as DATA carries it: CRLF line ends, leading dots doubled, ending in CRLF."""
+    body = _LEADING_DOT.sub(b"..", _BARE_EOL.sub(b"\r\n", data))
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+class SmtpSession:
+    """One connection to an account's server, reused for message after message."""
+
+    def __init__(self, account: SenderAccount) -> None:
+        self.account = account
+        self.conn: smtplib.SMTP | None = None
+
+    def open(self) -> smtplib.SMTP:
+        a = self.account
+        debug = a.debug
+        if debug:
+            log.setLevel(logging.DEBUG)
+        context = tls_context()
+        conn: smtplib.SMTP
+        if a.security == SenderAccount.Security.SSL:
+            conn = (_LoggingSMTPSSL if debug else smtplib.SMTP_SSL)(
+                a.host, a.port, timeout=a.timeout_seconds, context=context
+            )
+        else:
+            conn = (_LoggingSMTP if debug else smtplib.SMTP)(a.host, a.port, timeout=a.timeout_seconds)
+        try:
+            if conn.sock is not None:
+                # Small commands back to back: no Nagle delay waiting for an ACK between them.
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.ehlo()
+            if a.security == SenderAccount.Security.STARTTLS:
+                conn.starttls(context=context)
+                conn.ehlo()
+                if conn.sock is not None:
+                    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if a.username:
+                conn.login(a.username, a.password)
+        except BaseException:
+            self._drop(conn)
+            raise
+        self.conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.conn.quit()
+            self._drop(self.conn)
+            self.conn = None
+
+    @staticmethod
+    def _drop(conn: smtplib.SMTP) -> None:
+        with contextlib.suppress(OSError):
+            conn.close()
+
+    def abort(self) -> None:
+        """Cut the connection without the final ".": the server discards what it received."""
+        if self.conn is not None:
+            self._drop(self.conn)
+            self.conn = None
+
+    def _ready(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            try:
+                code, _ = self.conn.rset()
+                if code == 250:
+                    return self.conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.abort()
+        return self.open()
+
+    def send(self, sender: str, recipients: list[str], data: bytes, commit_point: Callable[[], bool]) -> Result:
+        """Send one message. `commit_point` runs just before the final "."; False means: do not send."""
+        committing = False
+        try:
+            try:
+                conn = self._ready()
+            except smtplib.SMTPAuthenticationError as exc:
+                self.abort()
+                return Result(Outcome.FAILED, exc.smtp_code, f"authentication failed: {_reply_text(exc.smtp_error)}")
+            except smtplib.SMTPResponseException as exc:
+                self.abort()
+                return _classify(exc.smtp_code, exc.smtp_error)
+            mail_options: list[str] = []
+            rcpt_options: list[str] = []
+            if conn.has_extn("size"):
+                mail_options.append(f"SIZE={len(data)}")
+            if self.account.request_delivery_receipt and conn.has_extn("dsn"):
+                mail_options.append("RET=HDRS")
+                rcpt_options.append("NOTIFY=FAILURE,DELAY")
+            code, reply = conn.mail(sender, mail_options)
+            if code != 250:
+                self._reset(conn)
+                return _classify(code, reply)
+            refused: dict[str, tuple[int, bytes]] = {}
+            for address in recipients:
+                code, reply = conn.rcpt(address, rcpt_options)
+                if code not in (250, 251):
+                    refused[address] = (code, reply)
+            primary = recipients[0]
+            if primary in refused or len(refused) == len(recipients):
+                self._reset(conn)
+                code, reply = refused.get(primary) or next(iter(refused.values()))
+                result = _classify(code, reply)
+                result.refused = {a: f"{c} {_reply_text(r)}" for a, (c, r) in refused.items()}
+                result.bounced = [a for a, (c, _) in refused.items() if c in HARD_BOUNCE_CODES]
+                return result
+            code, reply = conn.docmd("data")
+            if code != 354:
+                self._reset(conn)
+                return _classify(code, reply)
+            conn.send(dot_stuffed(data))
+            try:
+                owned = commit_point()
+            except BaseException:
+                self.abort()  # mid-DATA without the final ".": the server discards the message
+                raise
+            if not owned:
+                self.abort()
+                return Result(Outcome.ABANDONED, reply="another worker took the message over")
+            committing = True
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+            if code == 250:
+                result = Result(Outcome.SENT, code, _reply_text(reply))
+                result.refused = {a: f"{c} {_reply_text(r)}" for a, (c, r) in refused.items()}
+                result.bounced = [a for a, (c, _) in refused.items() if c in HARD_BOUNCE_CODES]
+                return result
+            # The server answered: it did not take the message, so nothing is uncertain.
+            return _classify(code, reply)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.abort()
+            what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if committing:
+                return Result(Outcome.UNCERTAIN, reply=f"connection lost waiting for the reply to the message: {what}")
+            smtp_code = getattr(exc, "smtp_code", None)
+            if isinstance(smtp_code, int) and 500 <= smtp_code < 600:
+                return Result(Outcome.FAILED, smtp_code, what)
+            return Result(Outcome.RETRY, smtp_code if isinstance(smtp_code, int) else None, what)
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.abort()
+
+
+def check_account(account: SenderAccount) -> str:
+    """Connect, secure and log in, as `arrears smtp test` does; returns what the server offers."""
+    session = SmtpSession(account)
+    conn: Any = session.open()
+    try:
+        features = sorted(conn.esmtp_features)
+        return ", ".join(features) or "no ESMTP extensions"
+    finally:
+        session.close()

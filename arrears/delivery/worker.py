@@ -1,0 +1,406 @@
+"""`arrears worker`: claims queued messages, re-checks them, sends, records. Runs scheduled dunning runs.
+
+Exactly-once, step by step:
+1. claim: a batch of due messages becomes "sending" with this worker's name (SKIP LOCKED on
+   PostgreSQL, so workers never claim the same row; on SQLite one worker dispatches);
+2. just before sending: still owed? (paid meanwhile: "skipped"), address not blocked, test mode;
+3. the body goes out, then the row's phase becomes "committing" (only if this worker still owns
+   it), then the final "." goes out and the reply is recorded;
+4. a worker that dies leaves rows in "sending": the next worker to look sees the owner is dead
+   (liveness.py) and puts "claimed" rows back in the queue (the server never got their end) and
+   marks "committing" rows uncertain, for a person to check.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from arrears.delivery.liveness import Liveness
+from arrears.delivery.models import BlockedAddress, DeliveryAttempt, OutboxMessage, SenderAccount
+from arrears.delivery.outbox import ensure_paper_fallback
+from arrears.delivery.prepare import NotPrepared, prepare, read_bytes, test_mode_skips
+from arrears.delivery.smtp import Outcome, Result, SmtpSession
+from arrears.history.services import Actor, EventDraft
+from arrears.ledger import bulk
+from arrears.ledger.allocation_io import write_events
+from arrears.ledger.models import Invoice
+
+log = logging.getLogger("arrears.delivery.worker")
+
+# After the n-th temporary failure, wait this long; after the last, give up ("failed").
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 120, 240, 480, 720)]
+# A connection-level failure (server down) puts the rest of a claimed batch back, untried, for this long.
+SERVER_DOWN_PAUSE = timedelta(minutes=1)
+
+Status = OutboxMessage.Status
+Phase = OutboxMessage.Phase
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        batch: int = 50,
+        poll_seconds: float = 30.0,
+        schedules: bool = True,
+        clock: Callable[[], datetime] = timezone.now,
+        out: Callable[[str], None] | None = None,
+    ) -> None:
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.schedules = schedules
+        self.clock = clock
+        self.out = out or (lambda text: None)
+        self.liveness = Liveness()
+        self.name = self.liveness.name
+        self.actor = Actor(f"worker:{self.name}")
+        self.sessions: dict[int, tuple[tuple[Any, ...], SmtpSession]] = {}
+        self.stopping = False
+        self.sent = 0
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False, max_seconds: float | None = None) -> None:
+        """Work until stopped (SIGTERM/SIGINT finish the message in hand), or with `once` until
+        nothing is due."""
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        self.liveness.start()
+        started = time.monotonic()
+        try:
+            while not self.stopping:
+                done = self.cycle()
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+                if done:
+                    continue
+                if once:
+                    break
+                self._sleep(self.poll_seconds)
+        finally:
+            for session_key in list(self.sessions):
+                self.sessions.pop(session_key)[1].close()
+            self.liveness.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.2, max(end - time.monotonic(), 0)))
+
+    def cycle(self) -> int:
+        """One pass: recover what dead workers left, start due scheduled runs, send what is due.
+        Returns how much happened (0: nothing to do right now)."""
+        work = self.recover()
+        if self.schedules:
+            from arrears.delivery.schedule import queue_run_reports, start_due_runs
+
+            work += start_due_runs(self.clock(), self.out)
+            work += queue_run_reports(self.clock())
+        work += self.send_due()
+        return work
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        owners = set(
+            OutboxMessage.objects.filter(status=Status.SENDING)
+            .exclude(lease_owner=self.name)
+            .values_list("lease_owner", flat=True)
+            .distinct()
+        )
+        recovered = 0
+        for owner in owners:
+            if self.liveness.is_dead(owner):
+                recovered += self._recover_owner(owner)
+        return recovered
+
+    def _recover_owner(self, owner: str) -> int:
+        now = self.clock()
+        with transaction.atomic():
+            rows = list(
+                OutboxMessage.objects.select_for_update()
+                .filter(status=Status.SENDING, lease_owner=owner)
+                .values_list("id", "phase", "attempts")
+            )
+            attempts = []
+            for message_id, phase, tried in rows:
+                if phase == Phase.COMMITTING:
+                    outcome = DeliveryAttempt.Outcome.UNCERTAIN
+                    reply = (
+                        f"worker {owner} stopped after handing the message to the server and before it recorded "
+                        "the reply: check with the recipient or the server's log whether it arrived"
+                    )
+                    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=owner).update(
+                        status=Status.UNCERTAIN, phase=Phase.NONE, reason=reply[:300], attempts=tried + 1
+                    )
+                else:
+                    outcome = DeliveryAttempt.Outcome.INTERRUPTED
+                    reply = f"worker {owner} stopped before the server could accept the message; queued again"
+                    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=owner).update(
+                        status=Status.QUEUED, phase=Phase.NONE, lease_owner="", next_attempt_at=now, attempts=tried + 1
+                    )
+                attempts.append(
+                    DeliveryAttempt(
+                        message_id=message_id,
+                        number=tried + 1,
+                        worker=owner[:100],
+                        started_at=now,
+                        finished_at=now,
+                        outcome=outcome,
+                        reply=reply,
+                    )
+                )
+            DeliveryAttempt.objects.bulk_create(attempts)
+        if rows:
+            log.warning("recovered %d message(s) of stopped worker %s", len(rows), owner)
+        return len(rows)
+
+    # -- claiming and sending ----------------------------------------------------------------
+
+    def send_due(self) -> int:
+        now = self.clock()
+        self._assign_default_accounts()
+        account_ids = set(
+            OutboxMessage.objects.filter(
+                status=Status.QUEUED, channel=OutboxMessage.Channel.EMAIL, next_attempt_at__lte=now
+            )
+            .exclude(account__isnull=True)
+            .values_list("account_id", flat=True)
+            .distinct()
+        )
+        handled = 0
+        for account in SenderAccount.objects.filter(pk__in=account_ids).order_by("pk"):
+            if self.stopping:
+                break
+            if account.send_interval_seconds:
+                if not self._reserve_slot(account, now):
+                    continue
+                ids = self._claim(account, 1, now)
+            else:
+                ids = self._claim(account, self.batch, now)
+            for position, message_id in enumerate(ids):
+                if self.stopping:
+                    self._release(ids[position:], now)
+                    break
+                result = self.deliver(message_id, account)
+                handled += 1
+                if result is not None and result.outcome == Outcome.RETRY and result.code is None:
+                    # Could not talk to the server at all: leave the rest of the batch for later.
+                    self._release(ids[position + 1 :], self.clock() + SERVER_DOWN_PAUSE)
+                    break
+        return handled
+
+    def _assign_default_accounts(self) -> None:
+        waiting = set(
+            OutboxMessage.objects.filter(
+                status=Status.QUEUED, channel=OutboxMessage.Channel.EMAIL, account__isnull=True
+            ).values_list("company_id", flat=True)
+        )
+        for company_id in waiting:
+            account = SenderAccount.objects.filter(company_id=company_id, is_default=True).first()
+            pending = OutboxMessage.objects.filter(
+                company_id=company_id, status=Status.QUEUED, channel=OutboxMessage.Channel.EMAIL, account__isnull=True
+            )
+            if account is not None:
+                pending.update(account=account)
+            else:
+                pending.exclude(last_error__startswith="no sender account").update(
+                    last_error="no sender account: add one with 'arrears smtp add' (docs/operations.md)"
+                )
+
+    def _reserve_slot(self, account: SenderAccount, now: datetime) -> bool:
+        """Take the account's next sending slot; several workers share one interval."""
+        taken = (
+            SenderAccount.objects.filter(pk=account.pk)
+            .filter(Q(next_send_at__isnull=True) | Q(next_send_at__lte=now))
+            .update(next_send_at=now + timedelta(seconds=account.send_interval_seconds))
+        )
+        return taken == 1
+
+    def _claim(self, account: SenderAccount, limit: int, now: datetime) -> list[int]:
+        with transaction.atomic():
+            due = (
+                OutboxMessage.objects.filter(
+                    status=Status.QUEUED,
+                    channel=OutboxMessage.Channel.EMAIL,
+                    account=account,
+                    next_attempt_at__lte=now,
+                )
+                .order_by("next_attempt_at", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[:limit]
+            )
+            ids = list(due)
+            if ids:
+                OutboxMessage.objects.filter(pk__in=ids).update(
+                    status=Status.SENDING, phase=Phase.CLAIMED, lease_owner=self.name
+                )
+        return ids
+
+    def _release(self, ids: list[int], when: datetime) -> None:
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids, status=Status.SENDING, lease_owner=self.name).update(
+                status=Status.QUEUED, phase=Phase.NONE, lease_owner="", next_attempt_at=when
+            )
+
+    def _session(self, account: SenderAccount) -> SmtpSession:
+        key = (account.host, account.port, account.security, account.username, account.password,
+               account.timeout_seconds, account.debug, account.request_delivery_receipt)  # fmt: skip
+        held = self.sessions.get(account.pk)
+        if held is not None and held[0] == key:
+            held[1].account = account
+            return held[1]
+        if held is not None:
+            held[1].close()
+        session = SmtpSession(account)
+        self.sessions[account.pk] = (key, session)
+        return session
+
+    def _skip_reason(self, message: OutboxMessage, account: SenderAccount) -> str:
+        notice = message.notice
+        if notice is None:
+            return ""
+        if not Invoice.objects.filter(
+            notice_items__notice_id=notice.pk, notice_items__excluded=False, outstanding_minor__gt=0
+        ).exists():
+            return "paid meanwhile: every invoice of the notice was settled before sending"
+        if BlockedAddress.objects.filter(company_id=message.company_id, address=message.recipient.lower()).exists():
+            return f"{message.recipient} is blocked after a hard bounce"
+        if test_mode_skips(account, notice.customer.external_id):
+            return f"test mode: only customers {', '.join(account.test_customers)} get e-mail"
+        return ""
+
+    def deliver(self, message_id: int, account: SenderAccount) -> Result | None:
+        started = self.clock()
+        message = OutboxMessage.objects.select_related("notice", "notice__customer").get(pk=message_id)
+        why = self._skip_reason(message, account)
+        if why:
+            self._finish(message, started, Result(Outcome.FAILED, reply=why), skipped=True)
+            if "blocked" in why:
+                ensure_paper_fallback(message, why)
+            return None
+        if not message.mime_path:
+            try:
+                message = prepare(message, account, started, self.actor)
+            except NotPrepared as exc:
+                self._finish(message, started, Result(Outcome.FAILED, reply=str(exc)))
+                return None
+        data = read_bytes(message.mime_path)
+        recipients = [r.strip() for r in message.envelope_to.split(",") if r.strip()] or [message.recipient]
+        result = self._session(account).send(
+            account.address, recipients, data, commit_point=lambda: self._commit_point(message.pk)
+        )
+        self._finish(message, started, result)
+        return result
+
+    def _commit_point(self, message_id: int) -> bool:
+        # Autocommit: the row says "committing" before the final "." leaves, and only if this
+        # worker still owns the message (a recovery may have given it to someone else).
+        return (
+            OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=self.name).update(
+                phase=Phase.COMMITTING
+            )
+            == 1
+        )
+
+    def _finish(self, message: OutboxMessage, started: datetime, result: Result, *, skipped: bool = False) -> None:
+        if result.outcome == Outcome.ABANDONED:
+            log.warning("message #%s was taken over by another worker; not sent by %s", message.pk, self.name)
+            return
+        now = self.clock()
+        attempt = message.attempts + 1
+        update: dict[str, Any] = {"phase": Phase.NONE, "attempts": F("attempts") + 1}
+        outcome = DeliveryAttempt.Outcome(result.outcome.value)
+        events: list[EventDraft] = []
+        customer_id = message.notice.customer_id if message.notice is not None else None
+        if skipped:
+            outcome = DeliveryAttempt.Outcome.SKIPPED
+            update.update(status=Status.SKIPPED, reason=result.reply[:300])
+        elif result.outcome == Outcome.SENT:
+            update.update(status=Status.SENT, sent_at=now, last_error="")
+            if result.refused:
+                update["last_error"] = "; ".join(f"{a}: {why}" for a, why in result.refused.items())
+        elif result.outcome == Outcome.RETRY:
+            if attempt > len(BACKOFF):
+                update.update(status=Status.FAILED, reason=f"gave up after {attempt} attempts", last_error=result.reply)
+                outcome = DeliveryAttempt.Outcome.FAILED
+            else:
+                update.update(
+                    status=Status.QUEUED, lease_owner="", next_attempt_at=now + BACKOFF[attempt - 1],
+                    last_error=f"{result.code or ''} {result.reply}".strip(),
+                )  # fmt: skip
+        elif result.outcome == Outcome.FAILED:
+            update.update(status=Status.FAILED, last_error=f"{result.code or ''} {result.reply}".strip())
+        elif result.outcome == Outcome.UNCERTAIN:
+            update.update(status=Status.UNCERTAIN, reason=result.reply[:300])
+        with transaction.atomic():
+            changed = (
+                OutboxMessage.objects.filter(pk=message.pk, lease_owner=self.name)
+                .filter(status__in=[Status.SENDING, Status.UNCERTAIN])
+                .update(**update)
+            )
+            if not changed:
+                log.warning("message #%s changed hands before its result was recorded", message.pk)
+                return
+            DeliveryAttempt.objects.create(
+                message_id=message.pk,
+                number=attempt,
+                worker=self.name[:100],
+                started_at=started,
+                finished_at=now,
+                outcome=outcome,
+                smtp_code=result.code,
+                reply=result.reply,
+            )
+            for address in result.bounced:
+                BlockedAddress.objects.get_or_create(
+                    company_id=message.company_id,
+                    address=address.lower(),
+                    defaults={"reason": result.refused.get(address, result.reply), "message_id": message.pk},
+                )
+            if message.notice is not None and outcome in (
+                DeliveryAttempt.Outcome.SENT,
+                DeliveryAttempt.Outcome.FAILED,
+                DeliveryAttempt.Outcome.SKIPPED,
+                DeliveryAttempt.Outcome.UNCERTAIN,
+            ):
+                events.append(self._event(message, outcome, result, customer_id))
+            if outcome == DeliveryAttempt.Outcome.FAILED and message.recipient.lower() in {
+                b.lower() for b in result.bounced
+            }:
+                ensure_paper_fallback(message, f"e-mail to {message.recipient} bounced: {result.code} {result.reply}")
+            write_events(events, self.actor, bulk.db_datetime(now))
+        if outcome == DeliveryAttempt.Outcome.SENT:
+            self.sent += 1
+
+    @staticmethod
+    def _event(
+        message: OutboxMessage, outcome: DeliveryAttempt.Outcome, result: Result, customer_id: int | None
+    ) -> EventDraft:
+        words = {
+            DeliveryAttempt.Outcome.SENT: f"e-mailed to {message.recipient}",
+            DeliveryAttempt.Outcome.FAILED: f"e-mail to {message.recipient} failed: {result.code or ''} {result.reply}",
+            DeliveryAttempt.Outcome.SKIPPED: f"e-mail to {message.recipient} skipped: {result.reply}",
+            DeliveryAttempt.Outcome.UNCERTAIN: f"e-mail to {message.recipient} uncertain: {result.reply}",
+        }
+        return EventDraft(
+            company_id=message.company_id,
+            kind=f"message.{outcome.value}",
+            customer_id=customer_id,
+            summary=f"Notice #{message.notice_id} {words[outcome]}"[:500],
+            data={"message": message.pk, "notice": message.notice_id, "message_id": message.message_id},
+        )
