@@ -98,4 +98,6 @@ class _Authenticator:
         if not isinstance(data, LoginPassword):
             return AuthResult(success=False, handled=False)
         user, password = data.login.decode(), data.password.decode()
-        return AuthResult(success=self.users.get(user) == password)
+        # handled=False: aiosmtpd answers a wrong password with 535 (handled=True would leave the
+        # client waiting for a reply that never comes, until its timeout).
+        return AuthResult(success=self.users.get(user) == password, handled=False)

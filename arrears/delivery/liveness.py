@@ -9,9 +9,11 @@ worker that can take the lock knows the owner is gone.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import secrets
 import socket
+import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +27,17 @@ class AnotherWorker(Exception):
     """A second worker on SQLite, where one dispatches."""
 
 
+def lock_path() -> Path:
+    """The dispatcher lock of a SQLite database: a file next to it. An in-memory database (the tests)
+    belongs to this process alone, so its lock is a file of this process in the temporary folder,
+    never a file named after the database URI in the working directory."""
+    name = str(connection.settings_dict["NAME"])
+    if name == ":memory:" or "mode=memory" in name:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"arrears-{os.getpid()}-{digest}.worker.lock"
+    return Path(name + ".worker.lock")
+
+
 class Liveness:
     def __init__(self) -> None:
         self.key = secrets.randbelow(2**31 - 1) + 1
@@ -36,8 +49,7 @@ class Liveness:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, self.key])
             return
-        path = Path(str(connection.settings_dict["NAME"]) + ".worker.lock")
-        handle = path.open("a+")
+        handle = lock_path().open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

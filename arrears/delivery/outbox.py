@@ -118,7 +118,12 @@ def _queue_chunk(ids: list[int]) -> int:
                 for address in addresses:
                     rows.append(_row(company_id, notice_id, "email", address, account, "queued", "", now))
             paper_reason = ""
-            if channel == "letter":
+            known = customer_id in usable  # any dunning address at all, blocked or not
+            if channel == "letter" and not known:
+                # The run chose paper because the customer has no address (it does for e-mail
+                # levels too): saying the policy wanted a letter would send someone looking there.
+                paper_reason = "no e-mail address for reminders"
+            elif channel == "letter":
                 paper_reason = "the policy sends this level by letter"
             elif channel == "both":
                 paper_reason = "the policy sends this level by e-mail and letter"

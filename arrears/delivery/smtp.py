@@ -10,16 +10,19 @@ SMTP client can close: the message is marked uncertain for a person to check, ne
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
 import logging
 import re
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -31,6 +34,9 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 # RCPT replies that say the mailbox does not exist or cannot be used: a hard bounce.
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
+# A connection idle this long is checked with RSET before use (servers drop idle clients); a busy
+# one goes straight to MAIL FROM, saving a round trip per message.
+IDLE_CHECK_SECONDS = 5.0
 
 
 class Outcome(StrEnum):
@@ -49,6 +55,11 @@ class Result:
     bounced: list[str] = field(default_factory=list)  # recipients refused for good (block them)
     refused: dict[str, str] = field(default_factory=dict)  # every refused recipient and why
 
+    @property
+    def login_refused(self) -> bool:
+        """The server refused the account's user name or password: every message would fail alike."""
+        return self.outcome == Outcome.FAILED and self.reply.startswith("authentication failed")
+
 
 def tls_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
@@ -56,6 +67,73 @@ def tls_context() -> ssl.SSLContext:
     if extra:  # an internal relay with its own certificate authority
         context.load_verify_locations(cafile=extra)
     return context
+
+
+if TYPE_CHECKING:
+    _SMTPBase = smtplib.SMTP
+else:
+    _SMTPBase = object
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+class _Utf8Auth(_SMTPBase):
+    """AUTH as RFC 4954 and RFC 4616 have it: credentials in UTF-8 (smtplib encodes them as ASCII and
+    raises UnicodeEncodeError on a password like "Tajné-heslo"), and a wrong password tried once: smtplib
+    tries every mechanism the server offers, so one wrong password counts as several failed logins."""
+
+    def login(self, user: str, password: str, *, initial_response_ok: bool = True) -> tuple[int, bytes]:
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+        offered = self.esmtp_features["auth"].upper().split()
+        mechanisms = [m for m in ("CRAM-MD5", "PLAIN", "LOGIN") if m in offered]
+        if not mechanisms:
+            raise smtplib.SMTPException(f"no authentication mechanism arrears knows among: {' '.join(offered)}")
+        self.user, self.password = user, password
+        failure: smtplib.SMTPAuthenticationError | None = None
+        for mechanism in mechanisms:
+            method = getattr(self, "auth_" + mechanism.lower().replace("-", "_"))
+            try:
+                return self.auth(mechanism, method, initial_response_ok=initial_response_ok)
+            except smtplib.SMTPAuthenticationError as exc:
+                if exc.smtp_code == 535:  # the credentials are wrong: another mechanism will not help
+                    raise
+                failure = exc  # a mechanism offered but not really supported: try the next
+        assert failure is not None
+        raise failure
+
+    def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True) -> tuple[int, bytes]:
+        mechanism = mechanism.upper()
+        initial = authobject() if initial_response_ok else None
+        if initial is not None:
+            code, reply = self.docmd("AUTH", f"{mechanism} {_b64(initial)}")
+            challenges = 1
+        else:
+            code, reply = self.docmd("AUTH", mechanism)
+            challenges = 0
+        while code == 334 and challenges < 5:
+            challenges += 1
+            self._auth_challenge_count = challenges
+            code, reply = self.docmd(_b64(authobject(base64.decodebytes(reply))))
+        if code in (235, 503):
+            return code, reply
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+    def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:  # type: ignore[override]
+        if challenge is None:
+            return None  # CRAM-MD5 has no initial response
+        return f"{self.user} {hmac.HMAC(self.password.encode('utf-8'), challenge, 'md5').hexdigest()}"
+
+
+class _SMTP(_Utf8Auth, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Utf8Auth, smtplib.SMTP_SSL):
+    pass
 
 
 class _LoggingMixin:
@@ -83,11 +161,11 @@ class _LoggingMixin:
             self._redact = False
 
 
-class _LoggingSMTP(_LoggingMixin, smtplib.SMTP):
+class _LoggingSMTP(_LoggingMixin, _SMTP):
     pass
 
 
-class _LoggingSMTPSSL(_LoggingMixin, smtplib.SMTP_SSL):
+class _LoggingSMTPSSL(_LoggingMixin, _SMTPSSL):
     pass
 
 
@@ -114,6 +192,7 @@ class SmtpSession:
     def __init__(self, account: SenderAccount) -> None:
         self.account = account
         self.conn: smtplib.SMTP | None = None
+        self.last_reply = 0.0  # when the server last answered (monotonic)
 
     def open(self) -> smtplib.SMTP:
         a = self.account
@@ -123,11 +202,11 @@ class SmtpSession:
         context = tls_context()
         conn: smtplib.SMTP
         if a.security == SenderAccount.Security.SSL:
-            conn = (_LoggingSMTPSSL if debug else smtplib.SMTP_SSL)(
+            conn = (_LoggingSMTPSSL if debug else _SMTPSSL)(
                 a.host, a.port, timeout=a.timeout_seconds, context=context
             )
         else:
-            conn = (_LoggingSMTP if debug else smtplib.SMTP)(a.host, a.port, timeout=a.timeout_seconds)
+            conn = (_LoggingSMTP if debug else _SMTP)(a.host, a.port, timeout=a.timeout_seconds)
         try:
             if conn.sock is not None:
                 # Small commands back to back: no Nagle delay waiting for an ACK between them.
@@ -144,6 +223,7 @@ class SmtpSession:
             self._drop(conn)
             raise
         self.conn = conn
+        self.last_reply = time.monotonic()
         return conn
 
     def close(self) -> None:
@@ -166,6 +246,8 @@ class SmtpSession:
 
     def _ready(self) -> smtplib.SMTP:
         if self.conn is not None:
+            if time.monotonic() - self.last_reply < IDLE_CHECK_SECONDS:
+                return self.conn  # every transaction ends reset (250 or RSET): no round trip needed
             try:
                 code, _ = self.conn.rset()
                 if code == 250:
@@ -194,7 +276,13 @@ class SmtpSession:
             if self.account.request_delivery_receipt and conn.has_extn("dsn"):
                 mail_options.append("RET=HDRS")
                 rcpt_options.append("NOTIFY=FAILURE,DELAY")
-            code, reply = conn.mail(sender, mail_options)
+            try:
+                code, reply = conn.mail(sender, mail_options)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                # A reused connection the server closed meanwhile: one fresh connection, no attempt lost.
+                self.abort()
+                conn = self.open()
+                code, reply = conn.mail(sender, mail_options)
             if code != 250:
                 self._reset(conn)
                 return _classify(code, reply)
@@ -227,6 +315,7 @@ class SmtpSession:
             committing = True
             conn.send(b".\r\n")
             code, reply = conn.getreply()
+            self.last_reply = time.monotonic()
             if code == 250:
                 result = Result(Outcome.SENT, code, _reply_text(reply))
                 result.refused = {a: f"{c} {_reply_text(r)}" for a, (c, r) in refused.items()}
@@ -247,6 +336,7 @@ class SmtpSession:
     def _reset(self, conn: smtplib.SMTP) -> None:
         try:
             conn.rset()
+            self.last_reply = time.monotonic()
         except (smtplib.SMTPException, OSError):
             self.abort()
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -67,14 +67,15 @@ class Worker:
         self.sessions: dict[int, tuple[tuple[Any, ...], SmtpSession]] = {}
         self.stopping = False
         self.sent = 0
+        self._provisional: dict[int, int] = {}  # message id -> its attempt line written at the commit point
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self, *, once: bool = False, max_seconds: float | None = None) -> None:
         """Work until stopped (SIGTERM/SIGINT finish the message in hand), or with `once` until
         nothing is due."""
+        self.liveness.start()  # first: a refused worker (AnotherWorker) leaves the signal handlers alone
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        self.liveness.start()
         started = time.monotonic()
         try:
             while not self.stopping:
@@ -139,7 +140,7 @@ class Worker:
             attempts = []
             for message_id, phase, tried in rows:
                 if phase == Phase.COMMITTING:
-                    outcome = DeliveryAttempt.Outcome.UNCERTAIN
+                    # Its attempt line was written at the commit point, as provisionally uncertain.
                     reply = (
                         f"worker {owner} stopped after handing the message to the server and before it recorded "
                         "the reply: check with the recipient or the server's log whether it arrived"
@@ -147,12 +148,14 @@ class Worker:
                     OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=owner).update(
                         status=Status.UNCERTAIN, phase=Phase.NONE, reason=reply[:300], attempts=tried + 1
                     )
-                else:
-                    outcome = DeliveryAttempt.Outcome.INTERRUPTED
-                    reply = f"worker {owner} stopped before the server could accept the message; queued again"
-                    OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=owner).update(
-                        status=Status.QUEUED, phase=Phase.NONE, lease_owner="", next_attempt_at=now, attempts=tried + 1
+                    DeliveryAttempt.objects.filter(message_id=message_id, number=tried + 1).update(
+                        reply=reply, finished_at=now
                     )
+                    continue
+                reply = f"worker {owner} stopped before the server could accept the message; queued again"
+                OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=owner).update(
+                    status=Status.QUEUED, phase=Phase.NONE, lease_owner="", next_attempt_at=now, attempts=tried + 1
+                )
                 attempts.append(
                     DeliveryAttempt(
                         message_id=message_id,
@@ -160,7 +163,7 @@ class Worker:
                         worker=owner[:100],
                         started_at=now,
                         finished_at=now,
-                        outcome=outcome,
+                        outcome=DeliveryAttempt.Outcome.INTERRUPTED,
                         reply=reply,
                     )
                 )
@@ -192,14 +195,19 @@ class Worker:
                 ids = self._claim(account, 1, now)
             else:
                 ids = self._claim(account, self.batch, now)
+            loaded = OutboxMessage.objects.select_related("notice", "notice__customer").in_bulk(ids)
             for position, message_id in enumerate(ids):
                 if self.stopping:
                     self._release(ids[position:], now)
                     break
-                result = self.deliver(message_id, account)
+                result = self.deliver(loaded[message_id], account)
                 handled += 1
-                if result is not None and result.outcome == Outcome.RETRY and result.code is None:
-                    # Could not talk to the server at all: leave the rest of the batch for later.
+                if result is not None and (
+                    (result.outcome == Outcome.RETRY and result.code is None) or result.login_refused
+                ):
+                    # Could not talk to the server at all, or it refused the password: leave the rest
+                    # of the batch for later, untried (a server locks an account after a few wrong
+                    # passwords; one try per batch, not one per message).
                     self._release(ids[position + 1 :], self.clock() + SERVER_DOWN_PAUSE)
                     break
         return handled
@@ -284,9 +292,8 @@ class Worker:
             return f"test mode: only customers {', '.join(account.test_customers)} get e-mail"
         return ""
 
-    def deliver(self, message_id: int, account: SenderAccount) -> Result | None:
+    def deliver(self, message: OutboxMessage, account: SenderAccount) -> Result | None:
         started = self.clock()
-        message = OutboxMessage.objects.select_related("notice", "notice__customer").get(pk=message_id)
         why = self._skip_reason(message, account)
         if why:
             self._finish(message, started, Result(Outcome.FAILED, reply=why), skipped=True)
@@ -302,23 +309,71 @@ class Worker:
         data = read_bytes(message.mime_path)
         recipients = [r.strip() for r in message.envelope_to.split(",") if r.strip()] or [message.recipient]
         result = self._session(account).send(
-            account.address, recipients, data, commit_point=lambda: self._commit_point(message.pk)
+            account.address, recipients, data, commit_point=lambda: self._commit_point(message, started)
         )
         self._finish(message, started, result)
         return result
 
-    def _commit_point(self, message_id: int) -> bool:
-        # Autocommit: the row says "committing" before the final "." leaves, and only if this
-        # worker still owns the message (a recovery may have given it to someone else).
-        return (
-            OutboxMessage.objects.filter(pk=message_id, status=Status.SENDING, lease_owner=self.name).update(
-                phase=Phase.COMMITTING
+    def _commit_point(self, message: OutboxMessage, started: datetime) -> bool:
+        """Just before the final ".": the row says "committing" (only if this worker still owns it:
+        a recovery may have given it to someone else) and the attempt's journal line is written,
+        provisionally uncertain. After the reply, one short transaction settles both. Plain SQL:
+        this runs once per message on the hot path."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {bulk.table(OutboxMessage)} SET phase = %s WHERE id = %s AND status = %s AND lease_owner = %s",
+                [Phase.COMMITTING.value, message.pk, Status.SENDING.value, self.name],
             )
-            == 1
-        )
+            if cursor.rowcount != 1:
+                return False
+            cursor.execute(
+                f"INSERT INTO {bulk.table(DeliveryAttempt)} "
+                "(message_id, number, worker, started_at, finished_at, outcome, smtp_code, reply) "
+                "VALUES (%s, %s, %s, %s, %s, %s, NULL, %s) RETURNING id",
+                [
+                    message.pk,
+                    message.attempts + 1,
+                    self.name[:100],
+                    bulk.db_datetime(started),
+                    bulk.db_datetime(started),
+                    DeliveryAttempt.Outcome.UNCERTAIN.value,
+                    "the message's end went to the server; waiting for its reply",
+                ],
+            )
+            (attempt_id,) = cursor.fetchone()
+        self._provisional[message.pk] = attempt_id
+        return True
+
+    def _record_sent(self, message: OutboxMessage, result: Result, attempt_id: int) -> None:
+        """The common outcome in one short transaction of plain SQL: the window after the final "."
+        is as narrow as the database allows."""
+        now = bulk.db_datetime(self.clock())
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {bulk.table(OutboxMessage)} SET status = %s, phase = '', attempts = attempts + 1, "
+                "sent_at = %s, last_error = '', updated_at = %s "
+                "WHERE id = %s AND lease_owner = %s AND status IN (%s, %s)",
+                [Status.SENT.value, now, now, message.pk, self.name, Status.SENDING.value, Status.UNCERTAIN.value],
+            )
+            if cursor.rowcount != 1:
+                log.warning("message #%s changed hands before its result was recorded", message.pk)
+                return
+            cursor.execute(
+                f"UPDATE {bulk.table(DeliveryAttempt)} SET finished_at = %s, outcome = %s, smtp_code = %s, "
+                "reply = %s WHERE id = %s",
+                [now, DeliveryAttempt.Outcome.SENT.value, result.code, result.reply, attempt_id],
+            )
+            if message.notice is not None:
+                write_events(
+                    [self._event(message, DeliveryAttempt.Outcome.SENT, result, message.notice.customer_id)],
+                    self.actor,
+                    now,
+                )
+        self.sent += 1
 
     def _finish(self, message: OutboxMessage, started: datetime, result: Result, *, skipped: bool = False) -> None:
         if result.outcome == Outcome.ABANDONED:
+            self._provisional.pop(message.pk, None)
             log.warning("message #%s was taken over by another worker; not sent by %s", message.pk, self.name)
             return
         now = self.clock()
@@ -347,6 +402,12 @@ class Worker:
             update.update(status=Status.FAILED, last_error=f"{result.code or ''} {result.reply}".strip())
         elif result.outcome == Outcome.UNCERTAIN:
             update.update(status=Status.UNCERTAIN, reason=result.reply[:300])
+        provisional = self._provisional.pop(message.pk, None)
+        if result.outcome == Outcome.SENT and not result.refused and not skipped and provisional is not None:
+            self._record_sent(message, result, provisional)
+            return
+        # The window between the final "." and this record is the one no client can close: keep
+        # it to one short transaction; the history event and block list follow in a second.
         with transaction.atomic():
             changed = (
                 OutboxMessage.objects.filter(pk=message.pk, lease_owner=self.name)
@@ -356,16 +417,14 @@ class Worker:
             if not changed:
                 log.warning("message #%s changed hands before its result was recorded", message.pk)
                 return
-            DeliveryAttempt.objects.create(
-                message_id=message.pk,
-                number=attempt,
-                worker=self.name[:100],
-                started_at=started,
-                finished_at=now,
-                outcome=outcome,
-                smtp_code=result.code,
-                reply=result.reply,
-            )
+            line = {"finished_at": now, "outcome": outcome, "smtp_code": result.code, "reply": result.reply}
+            if provisional is not None:
+                DeliveryAttempt.objects.filter(pk=provisional).update(**line)
+            else:
+                DeliveryAttempt.objects.create(
+                    message_id=message.pk, number=attempt, worker=self.name[:100], started_at=started, **line
+                )
+        with transaction.atomic():
             for address in result.bounced:
                 BlockedAddress.objects.get_or_create(
                     company_id=message.company_id,
