@@ -81,7 +81,7 @@ def main() -> None:
             ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
             slug = "".join(ch for ch in ascii_name if ch.isalnum())[:14] or f"cust{n}"
             email = f"billing@{slug}.example"
-            if n == 3:
+            if n in (3, 8):
                 email = ""  # no e-mail address: this customer gets paper letters
             if n == 9:
                 email = f"accounts@{slug}.example; ceo@{slug}.example"  # two recipients

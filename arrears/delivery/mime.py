@@ -51,13 +51,13 @@ def build_message(
     if original_to:
         # Test mode: the customer's own address, for whoever checks the test mailbox.
         msg["X-Arrears-Original-To"] = original_to
-    for name, value in extra_headers:
-        msg[name] = value
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
     for filename, content in attachments:
         msg.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+    for name, value in extra_headers:  # after the content: setting it clears every Content-* header
+        msg[name] = value
     data = msg.as_bytes(policy=SMTP_POLICY)
     recipients = [to, *addresses(account.cc), *addresses(account.bcc)]
     seen: list[str] = []

@@ -72,7 +72,7 @@ def prepare(message: OutboxMessage, account: SenderAccount, now: datetime, actor
         date=now,
         attachments=((f"reminder-{notice.pk}.pdf", letter.pdf),),
         original_to=original,
-        extra_headers=(("X-Arrears-Notice", str(notice.pk)),),
+        extra_headers=(("Content-Language", letter.message.language), ("X-Arrears-Notice", str(notice.pk))),
     )
     with transaction.atomic():
         document = archive(notice, "eml", data, actor)

@@ -29,7 +29,12 @@ def test_the_demo_sets_up_a_company_imports_the_sample_and_reports(tmp_path):
     assert "CN-2026-001 (CN)" in text
     assert "117 d" in text
     assert len(list((tmp_path / "letters").glob("*.pdf"))) == 18
-    assert len(list((tmp_path / "messages").glob("*.txt"))) == 18
+    # Delivery: the worker sent the e-mails to the capture server; C0008 has no address: paper.
+    assert len(list((tmp_path / "messages").glob("*.eml"))) == 18
+    assert "worker: 18 e-mails sent over SMTP" in text
+    assert "outbox: 1 paper, 18 sent" in text
+    assert "print batch #1: 1 paper letters (1 pages)" in text
+    assert "Content-Language: cs" in text or "Subject: Upomínka" in text
 
 
 @pytest.mark.django_db

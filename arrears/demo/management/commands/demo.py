@@ -5,7 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from argparse import ArgumentParser
+from collections import Counter
 from datetime import date
+from email import message_from_bytes
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,12 @@ from django.core.management.base import BaseCommand
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
-from arrears.documents.compose import render_notice
+from arrears.delivery.capture import CaptureServer
+from arrears.delivery.models import OutboxMessage, SenderAccount
+from arrears.delivery.printing import NothingToPrint, make_batch
+from arrears.delivery.worker import Worker
+from arrears.documents.archive import archive_storage
+from arrears.documents.batch import letter_batch
 from arrears.documents.letters import print_letter
 from arrears.dunning.models import Run
 from arrears.dunning.policies import load_policy_file, read_policy_file, stored_policies
@@ -123,38 +131,81 @@ class Command(BaseCommand):
             f"{start_run(company, as_of, stored_policies(company), Actor('demo')).message}"
         )
 
-        w(self.style.MIGRATE_HEADING("7. The messages and letters of the run, in each customer's language"))
-        self._write_messages(run, w)
+        w(self.style.MIGRATE_HEADING("7. Delivery: the worker sends the outbox to a local SMTP server"))
+        self._deliver(company, w)
 
-        w(self.style.MIGRATE_HEADING("8. One customer's card (arrears customer show C0002)"))
+        w(self.style.MIGRATE_HEADING("8. The letters of the run, in each customer's language"))
+        self._write_letters(run, w)
+
+        w(self.style.MIGRATE_HEADING("9. One customer's card (arrears customer show C0002)"))
         call_command("customer", "show", "C0002", "--as-of", as_of.isoformat(), stdout=self.stdout)
 
         w(self.style.MIGRATE_HEADING("Done"))
-        w("   E-mail delivery over SMTP joins this demo as it is built (see the issues).")
+        w(f"   The journal of what was sent: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears outbox list")
         w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
 
-    def _write_messages(self, run: Run, w: Any) -> None:
+    def _write_letters(self, run: Run, w: Any) -> None:
         from django.conf import settings
 
-        out = Path(settings.WORK_DIR) / "messages"
-        out.mkdir(parents=True, exist_ok=True)
         letters = Path(settings.WORK_DIR) / "letters"
         letters.mkdir(parents=True, exist_ok=True)
-        first = None
         notices = run.notices.filter(status="created").select_related("customer", "company").order_by("id")
-        for notice in notices:
-            message = render_notice(notice)
-            stem = f"notice-{notice.pk:05d}-{notice.customer.external_id}-{message.language}"
-            (out / f"{stem}.txt").write_text(f"Subject: {message.subject}\n\n{message.text}", encoding="utf-8")
-            (out / f"{stem}.html").write_text(message.html, encoding="utf-8")
-            letter, _ = print_letter(notice, Actor("demo"))
-            (letters / f"{stem}.pdf").write_bytes(letter.pdf)
-            if first is None and message.language == "cs":
-                first = (stem, message)
-        w(f"   {notices.count()} e-mails (text and HTML) written to {out}")
+        with letter_batch():
+            for notice in notices:
+                letter, _ = print_letter(notice, Actor("demo"))
+                stem = f"notice-{notice.pk:05d}-{notice.customer.external_id}-{letter.message.language}"
+                (letters / f"{stem}.pdf").write_bytes(letter.pdf)
         w(f"   {notices.count()} PDF letters (PDF/A-2b, with payment QR codes) written to {letters}, and archived")
-        if first is not None:
-            w(f"   {first[0]}.txt:")
-            w(f"   Subject: {first[1].subject}")
-            for line in first[1].text.splitlines():
-                w(f"   | {line}")
+
+    def _deliver(self, company: Company, w: Any) -> None:
+        """A capture SMTP server on 127.0.0.1, a sender account pointing at it, one worker pass."""
+        from django.conf import settings
+
+        folder = Path(settings.WORK_DIR) / "messages"
+        with CaptureServer(folder) as server:
+            SenderAccount.objects.update_or_create(
+                company=company,
+                code="demo",
+                defaults={
+                    "is_default": True,
+                    "display_name": company.name,
+                    "address": "credit@demo-company.example",
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "security": SenderAccount.Security.NONE,
+                    "send_interval_seconds": 0,
+                    "reply_to": company.credit_controller_email,
+                },
+            )
+            w(f"   capture SMTP server listening on 127.0.0.1:{server.port}, saving into {folder}")
+            started = time.monotonic()
+            worker = Worker(schedules=False)
+            worker.run(once=True)
+            w(f"   worker: {worker.sent} e-mails sent over SMTP in {time.monotonic() - started:.2f} s")
+        counts = Counter(OutboxMessage.objects.filter(company=company).values_list("status", flat=True))
+        w("   outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+        saved = sorted(folder.glob("*.eml"))
+        w(f"   {len(saved)} messages received by the server, saved as .eml files in {folder}")
+        czech = next((p for p in saved if b"Content-Language: cs" in p.read_bytes()), None)
+        sample = czech or (saved[0] if saved else None)
+        if sample is not None:
+            mail = message_from_bytes(sample.read_bytes(), policy=default_policy)
+            attached = [part.get_filename() for part in mail.iter_attachments()]
+            w(f"   {sample.name}:")
+            for header in ("From", "To", "Subject", "Message-ID"):
+                w(f"   {header}: {mail[header]}")
+            w(f"   attached: {', '.join(name or '?' for name in attached)}")
+            body = mail.get_body(preferencelist=("plain",))
+            if body is not None:
+                for line in body.get_content().splitlines()[:12]:
+                    w(f"   | {line}")
+        try:
+            batch = make_batch(company, Actor("demo"))
+        except NothingToPrint as exc:
+            w(f"   print batch: {exc}")
+            return
+        storage = archive_storage()
+        w(f"   print batch #{batch.pk}: {batch.letters} paper letters ({batch.pages} pages) for customers without")
+        w("   a usable e-mail address or with a level sent by post:")
+        w(f"     PDF  {storage.path(batch.pdf_path)}")
+        w(f"     list {storage.path(batch.list_path)}")
