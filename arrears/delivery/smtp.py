@@ -30,7 +30,6 @@ from arrears.delivery.models import SenderAccount
 
 log = logging.getLogger("arrears.delivery.smtp")
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 # RCPT replies that say the mailbox does not exist or cannot be used: a hard bounce.
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
@@ -182,7 +181,13 @@ def _classify(code: int, reply: bytes | str) -> Result:
 
 def dot_stuffed(data: bytes) -> bytes:
     """The body as DATA carries it: CRLF line ends, leading dots doubled, ending in CRLF."""
-    body = _LEADING_DOT.sub(b"..", _BARE_EOL.sub(b"\r\n", data))
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
+        data = _BARE_EOL.sub(b"\r\n", data)  # rare: our MIME is built with CRLF already
+    # Counting and replacing run in C: a 40 kB message costs microseconds, not a regex pass.
+    body = data.replace(b"\r\n.", b"\r\n..")
+    if body.startswith(b"."):
+        body = b"." + body
     return body if body.endswith(b"\r\n") else body + b"\r\n"
 
 
@@ -202,9 +207,7 @@ class SmtpSession:
         context = tls_context()
         conn: smtplib.SMTP
         if a.security == SenderAccount.Security.SSL:
-            conn = (_LoggingSMTPSSL if debug else _SMTPSSL)(
-                a.host, a.port, timeout=a.timeout_seconds, context=context
-            )
+            conn = (_LoggingSMTPSSL if debug else _SMTPSSL)(a.host, a.port, timeout=a.timeout_seconds, context=context)
         else:
             conn = (_LoggingSMTP if debug else _SMTP)(a.host, a.port, timeout=a.timeout_seconds)
         try:

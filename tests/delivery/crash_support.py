@@ -68,9 +68,10 @@ def own_database(kind: str, home: Path) -> Iterator[str]:
 
 
 @contextmanager
-def smtp_server_process(folder: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+def smtp_server_process(folder: Path, port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
+    """The test SMTP server in its own process; options: CERT KEY for STARTTLS, "discard"."""
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "delivery" / "smtp_server.py"), str(folder), str(port)],
+        [sys.executable, str(ROOT / "tests" / "delivery" / "smtp_server.py"), str(folder), str(port), *options],
         env=dict(os.environ, PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="arrears.settings"),
         stdout=subprocess.PIPE,
         text=True,

@@ -6,12 +6,15 @@ Recipients choose the server's behaviour by their local part, so one server serv
   reject@...    554 after the message's end (permanent, not a bounce)
   later@...     451 after the message's end (temporary)
   drop@...      the connection closes after the message's end, before any reply (uncertain)
-anything else is accepted and saved as an .eml file. Run as a script, it serves until killed:
-    python tests/delivery/smtp_server.py FOLDER PORT
+anything else is accepted and saved as an .eml file. Run as a script, it serves until killed
+(with a certificate and key, it offers STARTTLS; with "discard", it keeps nothing, so that a
+benchmark measures the sender rather than the disk):
+    python tests/delivery/smtp_server.py FOLDER PORT [CERT KEY] [discard]
 """
 
 from __future__ import annotations
 
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -54,8 +57,25 @@ def faulty_server(folder: Path, **kwargs: Any) -> CaptureServer:
     return CaptureServer(folder, handler=FaultyHandler(folder), **kwargs)
 
 
+class DiscardingHandler:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "250 OK"
+
+
 if __name__ == "__main__":
-    with faulty_server(Path(sys.argv[1]), port=int(sys.argv[2])):
+    args = sys.argv[3:]
+    tls = None
+    if len(args) >= 2 and args[0] != "discard":
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args[0], args[1])
+        args = args[2:]
+    folder, port = Path(sys.argv[1]), int(sys.argv[2])
+    server = (
+        CaptureServer(folder, handler=DiscardingHandler(), tls=tls, port=port)
+        if args == ["discard"]
+        else faulty_server(folder, tls=tls, port=port)
+    )
+    with server:
         print("ready", flush=True)
         while True:
             time.sleep(3600)
