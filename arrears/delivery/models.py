@@ -234,3 +234,18 @@ class RunSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"run of {self.company_id} at {self.time_of_day:%H:%M}"
+
+
+class WebhookCall(models.Model):
+    """The worker's calls of a level's webhook (a DunningAction): at least once, with an
+    Idempotency-Key the receiver can use to ignore a repeat, retried with backoff."""
+
+    action = models.OneToOneField("dunning.DunningAction", on_delete=models.CASCADE, related_name="call")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status = models.PositiveIntegerField(null=True, blank=True, help_text="HTTP status of the last reply.")
+    last_error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook call for action {self.action_id} ({self.attempts} attempts)"

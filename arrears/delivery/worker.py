@@ -112,6 +112,9 @@ class Worker:
             work += start_due_runs(self.clock(), self.out)
             work += queue_run_reports(self.clock())
         work += self.send_due()
+        from arrears.delivery.webhooks import call_due_webhooks
+
+        work += call_due_webhooks(self.clock(), BACKOFF, self.actor)
         return work
 
     # -- recovery ---------------------------------------------------------------------------
