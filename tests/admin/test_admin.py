@@ -122,3 +122,65 @@ def test_a_policy_with_its_levels_is_edited_in_the_admin(admin_client_with_data,
 )
 def test_dunning_lists_render(admin_client_with_data, url):
     assert admin_client_with_data.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/delivery/senderaccount/",
+        "/admin/delivery/senderaccount/add/",
+        "/admin/delivery/outboxmessage/",
+        "/admin/delivery/blockedaddress/",
+        "/admin/delivery/printbatch/",
+        "/admin/delivery/runschedule/",
+        "/admin/delivery/webhookcall/",
+    ],
+)
+def test_delivery_lists_render(admin_client_with_data, url):
+    assert admin_client_with_data.get(url).status_code == 200
+
+
+def test_the_smtp_password_is_write_only_in_the_admin(admin_client_with_data, company):
+    from arrears.delivery.models import SenderAccount
+
+    account = SenderAccount.objects.create(
+        company=company, code="main", display_name="ACME", address="credit@acme.example", host="smtp.example.com",
+        port=587, username="credit", password="s3cret-Passw0rd", is_default=True,
+    )  # fmt: skip
+    url = f"/admin/delivery/senderaccount/{account.pk}/change/"
+    page = admin_client_with_data.get(url).content.decode()
+    assert "s3cret-Passw0rd" not in page, "the stored password is never shown back"
+
+    form = {
+        "company": company.pk, "code": "main", "is_default": "on", "display_name": "ACME",
+        "address": "credit@acme.example", "host": "smtp.example.com", "port": 587, "security": "starttls",
+        "username": "credit", "password": "", "timeout_seconds": 30, "send_interval_seconds": 10,
+        "reply_to": "", "cc": "", "bcc": "", "test_address": "", "test_customers": "[]",
+    }  # fmt: skip
+    response = admin_client_with_data.post(url, form, follow=True)
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.password == "s3cret-Passw0rd", "an empty password field keeps the stored one"
+    assert account.send_interval_seconds == 10
+    assert "may take the mail for spam" in response.content.decode()
+
+    admin_client_with_data.post(url, {**form, "password": "n3w-one"})
+    account.refresh_from_db()
+    assert account.password == "n3w-one"
+
+
+def test_the_journal_action_sends_a_failed_message_again(admin_client_with_data, company):
+    from arrears.delivery.models import OutboxMessage
+
+    message = OutboxMessage.objects.create(
+        company=company, channel="email", recipient="jana@example.cz", message_id="<m1@acme.example>",
+        status="failed", last_error="554 refused",
+    )  # fmt: skip
+    response = admin_client_with_data.post(
+        "/admin/delivery/outboxmessage/",
+        {"action": "send_again_now", "_selected_action": [message.pk]},
+        follow=True,
+    )
+    assert "1 message(s) queued to be sent again" in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == "queued"
