@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -27,7 +27,11 @@ from arrears.history.services import Actor, EventDraft, record
 
 log = logging.getLogger("arrears.delivery.schedule")
 SCHEDULER = "scheduler"
+# A run whose messages are still not all out after this long gets no report (the journal shows it).
+REPORT_WITHIN = timedelta(days=7)
 FINAL = {"sent", "failed", "paper", "printed", "skipped", "cancelled", "uncertain"}
+# Runs older than this get no report: turning reports on again must not mail one for every old run.
+REPORT_WINDOW = timedelta(days=7)
 
 
 def local_day_and_time(now: datetime, time_zone: str) -> tuple[date, datetime]:
@@ -67,8 +71,14 @@ def queue_run_reports(now: datetime) -> int:
     """A report per scheduled run, once its messages are all out (or it waits for review)."""
     queued = 0
     runs = (
-        Run.objects.filter(actor_label=SCHEDULER, status__in=[Run.Status.DONE, Run.Status.PROPOSAL])
+        Run.objects.filter(
+            actor_label=SCHEDULER,
+            status__in=[Run.Status.DONE, Run.Status.PROPOSAL],
+            started_at__gte=now - REPORT_WINDOW,
+        )
         .exclude(company__credit_controller_email="")
+        # One report per run: not again when the credit controller's address changes.
+        .exclude(pk__in=OutboxMessage.objects.filter(kind=OutboxMessage.Kind.REPORT).values("run_id"))
         .select_related("company")
         .order_by("pk")
     )
@@ -76,8 +86,6 @@ def queue_run_reports(now: datetime) -> int:
         if not RunSchedule.objects.filter(company=run.company, send_report=True).exists():
             continue
         recipient = run.company.credit_controller_email
-        if OutboxMessage.objects.filter(kind=OutboxMessage.Kind.REPORT, run=run, recipient=recipient).exists():
-            continue
         statuses = Counter(
             OutboxMessage.objects.filter(notice__run=run, kind=OutboxMessage.Kind.NOTICE).values_list(
                 "status", flat=True

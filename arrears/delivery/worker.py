@@ -86,13 +86,30 @@ class Worker:
                     continue
                 if once:
                     break
-                self._sleep(self.poll_seconds)
+                self._sleep(self._idle_seconds())
         finally:
             for session_key in list(self.sessions):
                 self.sessions.pop(session_key)[1].close()
             self.liveness.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _idle_seconds(self) -> float:
+        """Until the next message is due or a throttled account may send again, at most one poll."""
+        now = self.clock()
+        soon: list[datetime] = []
+        queued = OutboxMessage.objects.filter(status=Status.QUEUED, channel=OutboxMessage.Channel.EMAIL)
+        # Only what becomes due later: a message due now that this cycle left (no account yet) waits a poll.
+        later = queued.filter(account__isnull=False, next_attempt_at__gt=now)
+        first_due = later.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+        if first_due is not None:
+            soon.append(first_due)
+        throttled = SenderAccount.objects.filter(pk__in=queued.values("account_id"), next_send_at__gt=now)
+        slot = throttled.order_by("next_send_at").values_list("next_send_at", flat=True).first()
+        if slot is not None:
+            soon.append(slot)
+        wait = min(((t - now).total_seconds() for t in soon), default=self.poll_seconds)
+        return min(max(wait, 0.05), self.poll_seconds)
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
