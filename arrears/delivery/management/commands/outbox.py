@@ -1,24 +1,22 @@
 from __future__ import annotations
 
-import getpass
 from argparse import ArgumentParser
 from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.companies.models import Company
-from arrears.companies.services import CompanyNotFound, resolve_company
 from arrears.delivery.models import BlockedAddress, OutboxMessage
 from arrears.delivery.outbox import JournalRefused, cancel, send_again
-from arrears.history.services import Actor
 
 
 class Command(BaseCommand):
     help = "The journal of everything sent: list, show a message's attempts, send again now, cancel, unblock."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         ls = sub.add_parser("list", help="messages, newest first")
         ls.add_argument("--status", choices=[s.value for s in OutboxMessage.Status])
@@ -36,11 +34,8 @@ class Command(BaseCommand):
         unblock.add_argument("address")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
-        actor = Actor(f"cli:{getpass.getuser()}")
+        company = command_company(opts["company"])
+        actor = cli_actor()
         action = opts["action"]
         messages = OutboxMessage.objects.filter(company=company)
         try:

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-import getpass
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.delivery.models import OutboxMessage, PrintBatch
 from arrears.delivery.printing import NothingToPrint, confirm_printed, make_batch
 from arrears.documents.archive import archive_storage
-from arrears.history.services import Actor
 
 
 class Command(BaseCommand):
     help = "Paper letters: collect those waiting into a print batch (one PDF and a list), confirm printing."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("batch", help="put every letter waiting for paper into a new print batch")
         sub.add_parser("list", help="print batches, newest first")
@@ -25,11 +23,8 @@ class Command(BaseCommand):
         c.add_argument("batch", type=int)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
-        actor = Actor(f"cli:{getpass.getuser()}")
+        company = command_company(opts["company"])
+        actor = cli_actor()
         storage = archive_storage()
         try:
             if opts["action"] == "batch":

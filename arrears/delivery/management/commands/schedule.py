@@ -4,9 +4,9 @@ from argparse import ArgumentParser
 from datetime import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, command_company
 from arrears.delivery.models import RunSchedule
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = "The company's automatic dunning run, started by `arrears worker` at a time of day."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         s = sub.add_parser("set", help="run every day at a time (local time of the company)")
         s.add_argument("--at", required=True, type=time.fromisoformat, help="HH:MM in the company's time zone")
@@ -24,10 +24,7 @@ class Command(BaseCommand):
         sub.add_parser("off", help="no automatic runs")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
+        company = command_company(opts["company"])
         schedule = RunSchedule.objects.filter(company=company).first()
         if opts["action"] == "set":
             schedule, _ = RunSchedule.objects.update_or_create(

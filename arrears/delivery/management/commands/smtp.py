@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, command_company
 from arrears.delivery.models import SPAM_SAFE_INTERVAL, SenderAccount
 from arrears.delivery.smtp import check_account
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
     help = "SMTP sender accounts: add, change, list, test, remove. Passwords are never shown."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (("add", "add an account"), ("set", "change an account")):
             p = sub.add_parser(name, help=text)
@@ -71,10 +71,7 @@ class Command(BaseCommand):
         r.add_argument("code")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
+        company = command_company(opts["company"])
         action = opts["action"]
         if action == "list":
             for a in SenderAccount.objects.filter(company=company):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import getpass
 import sys
 from argparse import ArgumentParser
 from datetime import date
@@ -9,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.core.engine import explain
 from arrears.core.money import format_minor
 from arrears.customers.models import Customer
@@ -25,7 +24,6 @@ from arrears.dunning.services import (
     set_dunning_enabled,
     stop_reminding,
 )
-from arrears.history.services import Actor
 from arrears.ledger.models import Invoice
 
 
@@ -33,7 +31,7 @@ class Command(BaseCommand):
     help = "Act on one customer's reminders by hand: remind now, stop, pause, exclude, dispute, hand over."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         remind = sub.add_parser("remind", help="create a reminder now for chosen invoices")
         remind.add_argument("customer")
@@ -66,11 +64,8 @@ class Command(BaseCommand):
         st.add_argument("--as-of", type=date.fromisoformat, help="decide as of this day (default: today)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
-        actor = Actor(f"cli:{getpass.getuser()}")
+        company = command_company(opts["company"])
+        actor = cli_actor()
         action = opts["action"]
         if action == "handovers":
             rows = handover_rows(company.pk)

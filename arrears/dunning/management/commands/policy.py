@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, command_company
 from arrears.core.calendar import WEEKDAY_NAMES
 from arrears.core.money import format_minor
 from arrears.dunning.policies import PolicyFileError, load_policy_file, read_policy_file, stored_policies
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Load dunning policies from a policy file (TOML, kept in version control) or show them."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         load = sub.add_parser("load", help="store the policies and assignments of a policy file")
         load.add_argument("file", type=Path)
@@ -25,10 +25,7 @@ class Command(BaseCommand):
         sub.add_parser("show", help="the stored policies, level by level")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
+        company = command_company(opts["company"])
         if opts["action"] in ("load", "check"):
             try:
                 parsed = read_policy_file(opts["file"])

@@ -1,25 +1,23 @@
 from __future__ import annotations
 
-import getpass
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.core.engine import Decision, Reason, explain
 from arrears.core.money import format_minor
 from arrears.dunning.models import Notice, NoticeItem, Run, RunDecision
 from arrears.dunning.runs import RunRefused, approve_run, discard_run
 from arrears.dunning.services import DunningActionError, change_item_level, exclude_item, exclude_notice
-from arrears.history.services import Actor
 
 
 class Command(BaseCommand):
     help = "Review dunning runs: list them, show a proposal, exclude notices or invoices, change a level, approve."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="the latest runs")
         show = sub.add_parser("show", help="a run's notices and the reason for every other decision")
@@ -38,11 +36,8 @@ class Command(BaseCommand):
         dc.add_argument("run", type=int)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
-        actor = Actor(f"cli:{getpass.getuser()}")
+        company = command_company(opts["company"])
+        actor = cli_actor()
         action = opts["action"]
         try:
             if action == "list":

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from argparse import ArgumentParser
@@ -10,11 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.dunning.policies import PolicyFileError, file_policies, read_policy_file, stored_policies
 from arrears.dunning.report import as_csv, as_json
 from arrears.dunning.runs import RunRefused, start_run
-from arrears.history.services import Actor
 
 
 class Command(BaseCommand):
@@ -24,7 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         parser.add_argument("--as-of", type=date.fromisoformat, help="the run's day (default: today, company time)")
         parser.add_argument("--policy-file", type=Path, help="use the policies of this file for this run")
         parser.add_argument("--customer", action="append", help="limit the run to this customer (repeatable)")
@@ -34,10 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv", type=Path, help="write the run report as CSV to this file ('-': stdout)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
+        company = command_company(opts["company"])
         if opts["policy_file"]:
             try:
                 policies = file_policies(company, read_policy_file(opts["policy_file"]))
@@ -52,7 +47,7 @@ class Command(BaseCommand):
                 company,
                 as_of,
                 policies,
-                Actor(f"cli:{getpass.getuser()}"),
+                cli_actor(),
                 customers=opts["customer"],
                 dry_run=opts["dry_run"],
                 review=opts["review"],

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import getpass
 import json
 import zoneinfo
 from argparse import ArgumentParser
@@ -10,11 +9,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.timezone import localtime
 
+from arrears.companies.commands import add_company_option, cli_actor
 from arrears.companies.services import CompanyNotFound, resolve_company
 from arrears.core.money import format_minor
 from arrears.customers.models import Customer
 from arrears.history.models import Event, Note
-from arrears.history.services import Actor, add_note
+from arrears.history.services import add_note
 from arrears.ledger.selectors.balance import CustomerBalance, customer_balance
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Show a customer's balance and history, or add a note."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("show", help="balance per currency, invoices, payments, history")
         show.add_argument("customer_id", help="the customer's external id")
@@ -62,7 +62,7 @@ class Command(BaseCommand):
                     customer_id=customer.pk,
                     invoice_id=invoice_id,
                     text=opts["text"],
-                    actor=Actor(f"cli:{getpass.getuser()}"),
+                    actor=cli_actor(),
                 )
             except ValueError as exc:  # an empty note: a usage error, not a traceback
                 raise CommandError(str(exc)) from None

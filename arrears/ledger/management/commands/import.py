@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import getpass
 import sys
 import time
 from argparse import ArgumentParser
@@ -9,8 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.companies.services import CompanyNotFound, resolve_company
-from arrears.history.services import Actor
+from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.ledger.imports.errors import ImportFailed
 from arrears.ledger.imports.runner import run_import
 
@@ -23,20 +21,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, help="files or folders")
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            company = resolve_company(opts["company"])
-        except CompanyNotFound as exc:
-            raise CommandError(str(exc)) from None
+        company = command_company(opts["company"])
         started = time.monotonic()
         try:
             report = run_import(
                 company,
                 opts["paths"],
-                Actor(f"cli:{getpass.getuser()}"),
+                cli_actor(),
                 progress=not opts["no_progress"] and sys.stderr.isatty(),
             )
         except ImportFailed as exc:

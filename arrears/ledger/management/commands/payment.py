@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import getpass
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arrears.companies.commands import add_company_option, cli_actor
 from arrears.companies.services import CompanyNotFound, resolve_company
 from arrears.core.money import AmountError, format_minor, parse_minor
-from arrears.history.services import Actor
 from arrears.ledger.models import Allocation, Invoice, Payment
 from arrears.ledger.services.pairing import PairingError, pair, unpair
 
@@ -17,7 +16,7 @@ class Command(BaseCommand):
     help = "Pair a payment with an invoice by hand, or undo a pairing."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--company", help="company code (not needed when there is only one)")
+        add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         p = sub.add_parser("pair", help="apply a payment's unallocated money to an invoice")
         p.add_argument("payment_id")
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         u.add_argument("invoice_number")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        actor = Actor(f"cli:{getpass.getuser()}")
+        actor = cli_actor()
         try:
             company = resolve_company(opts["company"])
             payment = Payment.objects.get(company=company, external_id=opts["payment_id"])
