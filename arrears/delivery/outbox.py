@@ -209,7 +209,11 @@ def send_again(message: OutboxMessage, actor: Actor, now: datetime | None = None
     """Queue a message to go out at the next poll (an e-mail; paper goes into the next print batch)."""
     locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
     if locked.channel != OutboxMessage.Channel.EMAIL:
-        if locked.status == OutboxMessage.Status.PRINTED or locked.status == OutboxMessage.Status.CANCELLED:
+        if locked.status in (
+            OutboxMessage.Status.PRINTED,
+            OutboxMessage.Status.CANCELLED,
+            OutboxMessage.Status.SKIPPED,
+        ):
             locked.status, locked.print_batch = OutboxMessage.Status.PAPER, None
             locked.save(update_fields=["status", "print_batch", "updated_at"])
             _journal_event(locked, actor, "put back for the next print batch")

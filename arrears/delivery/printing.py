@@ -23,54 +23,101 @@ from arrears.documents.letters import print_letter
 from arrears.history.services import Actor, EventDraft
 from arrears.ledger import bulk
 from arrears.ledger.allocation_io import write_events
+from arrears.ledger.models import Invoice
 
 
 class NothingToPrint(Exception):
     pass
 
 
+PAID = "paid meanwhile: every invoice of the notice was settled before printing"
+
+
 def make_batch(company: Company, actor: Actor) -> PrintBatch:
+    batch: PrintBatch | None = None
     with transaction.atomic():
         waiting = list(
-            OutboxMessage.objects.select_for_update()
+            # of=("self",): the notice is joined (nullable, an outer join), and PostgreSQL locks no outer join.
+            OutboxMessage.objects.select_for_update(of=("self",))
             .filter(company=company, status=OutboxMessage.Status.PAPER, print_batch__isnull=True)
             .select_related("notice", "notice__customer")
             .order_by("notice__customer__country", "notice__customer__postal_code", "notice__customer__name", "pk")
         )
-        if not waiting:
-            raise NothingToPrint("no letters are waiting to be printed")
-        writer = PdfWriter()
-        listing = io.StringIO()
-        table = csv.writer(listing)
-        table.writerow(["message", "notice", "customer", "name", "postal_code", "city", "country", "first_page",
-                        "pages", "why_paper"])  # fmt: skip
-        page = 1
-        with letter_batch():
-            for message in waiting:
-                notice = message.notice
-                assert notice is not None
-                letter, _ = print_letter(notice, actor)
-                reader = PdfReader(io.BytesIO(letter.pdf))
-                writer.append(reader)
-                c = notice.customer
-                count = len(reader.pages)
-                table.writerow([message.pk, notice.pk, c.external_id, c.name, c.postal_code, c.city, c.country,
-                                page, count, message.reason])  # fmt: skip
-                page += count
-        merged = io.BytesIO()
-        writer.write(merged)
-        batch = PrintBatch.objects.create(company=company, created_by=actor.label, letters=len(waiting), pages=page - 1)
-        storage = archive_storage()
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        batch.pdf_path = storage.save(
-            f"print/{company.code}/batch-{batch.pk}-{stamp}.pdf", ContentFile(merged.getvalue())
+        # As the worker does for e-mail: a letter about invoices paid since is not printed.
+        paid = _paid_meanwhile(waiting, actor)
+        waiting = [m for m in waiting if m.pk not in paid]
+        if waiting:
+            batch = _print(company, waiting, actor)
+    if batch is None:  # raised after the commit: the letters found paid stay skipped
+        raise NothingToPrint(
+            "no letters are waiting to be printed" + (f" ({len(paid)} paid meanwhile)" if paid else "")
         )
-        batch.list_path = storage.save(
-            f"print/{company.code}/batch-{batch.pk}-{stamp}.csv", ContentFile(listing.getvalue().encode("utf-8"))
-        )
-        batch.save(update_fields=["pdf_path", "list_path"])
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in waiting]).update(print_batch=batch)
     return batch
+
+
+def _print(company: Company, waiting: list[OutboxMessage], actor: Actor) -> PrintBatch:
+    writer = PdfWriter()
+    listing = io.StringIO()
+    table = csv.writer(listing)
+    table.writerow(["message", "notice", "customer", "name", "postal_code", "city", "country", "first_page",
+                    "pages", "why_paper"])  # fmt: skip
+    page = 1
+    with letter_batch():
+        for message in waiting:
+            notice = message.notice
+            assert notice is not None
+            letter, _ = print_letter(notice, actor)
+            reader = PdfReader(io.BytesIO(letter.pdf))
+            writer.append(reader)
+            c = notice.customer
+            count = len(reader.pages)
+            table.writerow([message.pk, notice.pk, c.external_id, c.name, c.postal_code, c.city, c.country,
+                            page, count, message.reason])  # fmt: skip
+            page += count
+    merged = io.BytesIO()
+    writer.write(merged)
+    batch = PrintBatch.objects.create(company=company, created_by=actor.label, letters=len(waiting), pages=page - 1)
+    storage = archive_storage()
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    batch.pdf_path = storage.save(f"print/{company.code}/batch-{batch.pk}-{stamp}.pdf", ContentFile(merged.getvalue()))
+    batch.list_path = storage.save(
+        f"print/{company.code}/batch-{batch.pk}-{stamp}.csv", ContentFile(listing.getvalue().encode("utf-8"))
+    )
+    batch.save(update_fields=["pdf_path", "list_path"])
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in waiting]).update(print_batch=batch)
+    return batch
+
+
+def _paid_meanwhile(waiting: list[OutboxMessage], actor: Actor) -> set[int]:
+    """Skip the letters whose notice has nothing left to ask for; returns their message ids."""
+    notice_ids = {m.notice_id for m in waiting if m.notice_id is not None}
+    owing = set(
+        Invoice.objects.filter(
+            notice_items__notice_id__in=notice_ids, notice_items__excluded=False, outstanding_minor__gt=0
+        ).values_list("notice_items__notice_id", flat=True)
+    )
+    paid = [m for m in waiting if m.notice_id is not None and m.notice_id not in owing]
+    if not paid:
+        return set()
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in paid]).update(
+        status=OutboxMessage.Status.SKIPPED, reason=PAID, updated_at=now
+    )
+    write_events(
+        [
+            EventDraft(
+                company_id=m.company_id,
+                kind="message.skipped",
+                customer_id=m.notice.customer_id if m.notice is not None else None,
+                summary=f"Notice #{m.notice_id} letter skipped: {PAID}",
+                data={"message": m.pk, "notice": m.notice_id},
+            )
+            for m in paid
+        ],
+        actor,
+        bulk.db_datetime(now),
+    )
+    return {m.pk for m in paid}
 
 
 def confirm_printed(batch: PrintBatch, actor: Actor) -> int:
