@@ -113,6 +113,8 @@ class OutboxMessage(models.Model):
     phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.NONE, blank=True)
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was skipped, went to paper or failed.")
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts made before the last "send again": temporary failures are counted from there.
+    retry_base = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)

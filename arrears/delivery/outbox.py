@@ -37,6 +37,7 @@ _FIELDS = [
     "phase",
     "reason",
     "attempts",
+    "retry_base",
     "next_attempt_at",
     "lease_owner",
     "last_error",
@@ -162,6 +163,7 @@ def _row(
         "",
         reason,
         0,
+        0,
         now if status == "queued" else None,
         "",
         "",
@@ -227,7 +229,8 @@ def send_again(message: OutboxMessage, actor: Actor, now: datetime | None = None
     locked.phase = OutboxMessage.Phase.NONE
     locked.next_attempt_at = now or timezone.now()
     locked.reason = f"sent again by {actor.label}"
-    locked.save(update_fields=["status", "phase", "next_attempt_at", "reason", "updated_at"])
+    locked.retry_base = locked.attempts
+    locked.save(update_fields=["status", "phase", "next_attempt_at", "reason", "retry_base", "updated_at"])
     _journal_event(locked, actor, "queued to be sent again now")
     return locked
 

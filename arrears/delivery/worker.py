@@ -188,6 +188,23 @@ class Worker:
                     )
                 )
             DeliveryAttempt.objects.bulk_create(attempts)
+            uncertain = [message_id for message_id, phase, _ in rows if phase == Phase.COMMITTING]
+            write_events(
+                [
+                    EventDraft(
+                        company_id=m.company_id,
+                        kind="message.uncertain",
+                        customer_id=m.notice.customer_id if m.notice is not None else None,
+                        summary=f"Notice #{m.notice_id} e-mail to {m.recipient} uncertain: {m.reason}"[:500],
+                        data={"message": m.pk, "notice": m.notice_id, "message_id": m.message_id},
+                    )
+                    for m in OutboxMessage.objects.filter(pk__in=uncertain, notice__isnull=False).select_related(
+                        "notice"
+                    )
+                ],
+                self.actor,
+                bulk.db_datetime(now),
+            )
         if rows:
             log.warning("recovered %d message(s) of stopped worker %s", len(rows), owner)
         return len(rows)
@@ -410,12 +427,16 @@ class Worker:
             if result.refused:
                 update["last_error"] = "; ".join(f"{a}: {why}" for a, why in result.refused.items())
         elif result.outcome == Outcome.RETRY:
-            if attempt > len(BACKOFF):
-                update.update(status=Status.FAILED, reason=f"gave up after {attempt} attempts", last_error=result.reply)
+            # Counted from the last "send again": a person's retry gets the whole schedule again.
+            in_round = attempt - message.retry_base
+            if in_round > len(BACKOFF):
+                update.update(
+                    status=Status.FAILED, reason=f"gave up after {in_round} attempts", last_error=result.reply
+                )
                 outcome = DeliveryAttempt.Outcome.FAILED
             else:
                 update.update(
-                    status=Status.QUEUED, lease_owner="", next_attempt_at=now + BACKOFF[attempt - 1],
+                    status=Status.QUEUED, lease_owner="", next_attempt_at=now + BACKOFF[in_round - 1],
                     last_error=f"{result.code or ''} {result.reply}".strip(),
                 )  # fmt: skip
         elif result.outcome == Outcome.FAILED:
@@ -426,8 +447,8 @@ class Worker:
         if result.outcome == Outcome.SENT and not result.refused and not skipped and provisional is not None:
             self._record_sent(message, result, provisional)
             return
-        # The window between the final "." and this record is the one no client can close: keep
-        # it to one short transaction; the history event and block list follow in a second.
+        # One transaction: the status, the journal line, the block list, the paper fallback and the
+        # history event stand or fall together (a bounce must never be recorded without its letter).
         with transaction.atomic():
             changed = (
                 OutboxMessage.objects.filter(pk=message.pk, lease_owner=self.name)
@@ -444,7 +465,6 @@ class Worker:
                 DeliveryAttempt.objects.create(
                     message_id=message.pk, number=attempt, worker=self.name[:100], started_at=started, **line
                 )
-        with transaction.atomic():
             for address in result.bounced:
                 BlockedAddress.objects.get_or_create(
                     company_id=message.company_id,

@@ -169,6 +169,24 @@ def test_after_the_last_wait_the_worker_gives_up(mailbox, account, remind, worke
     assert fresh(message).attempts == len(BACKOFF) + 1
 
 
+def test_sending_again_after_giving_up_gets_the_whole_retry_schedule_again(
+    mailbox, account, remind, worker, clock, actor
+):
+    notice = remind(("C1", "Tomáš Dočasný", "tempfail@example.cz"))["C1"]
+    message = only_message(notice)
+    for _ in range(len(BACKOFF) + 1):
+        worker.cycle()
+        clock.to(fresh(message).next_attempt_at or clock.now)
+    assert fresh(message).status == "failed"
+
+    send_again(message, actor, now=clock.now)
+    worker.cycle()
+
+    # One more temporary failure after a person's "send again" waits the first interval, not "give up".
+    assert (fresh(message).status, message.attempts) == ("queued", len(BACKOFF) + 2)
+    assert message.next_attempt_at == clock.now + BACKOFF[0]
+
+
 def test_a_retry_sends_the_same_message_id_and_bytes(serve, company, remind, worker, clock):
     port = free_port()
     sender(company, port)
@@ -487,6 +505,9 @@ def test_a_dead_workers_messages_are_recovered_by_the_next(mailbox, account, rem
     assert petr.reason.startswith(f"worker {dead.name} stopped after handing the message to the server")
     assert [a.outcome for a in petr.attempt_log.all()] == ["uncertain"]
     assert [m.rcpt_tos for m in mailbox.mails] == [["jana@example.cz"]]  # Petr's is never sent twice
+    # Petr's history says a reminder may have reached him, as a person must check.
+    (uncertain,) = events("message.uncertain")
+    assert uncertain.startswith(f"Notice #{sent['C2'].pk} e-mail to petr@example.cz uncertain: worker {dead.name}")
 
 
 def test_a_worker_that_lost_its_message_does_not_send_it(mailbox, account, remind, worker, clock):
