@@ -20,6 +20,9 @@ from arrears.delivery.mime import build_message
 from arrears.delivery.models import OutboxMessage, RunSchedule, SenderAccount
 from arrears.delivery.outbox import new_message_id
 from arrears.delivery.prepare import store_bytes
+from arrears.documents.compose import compose
+from arrears.documents.context import company_context
+from arrears.documents.sandbox import TemplateProblem
 from arrears.dunning.models import Notice, Run
 from arrears.dunning.policies import stored_policies
 from arrears.dunning.runs import RunRefused, start_run
@@ -120,17 +123,41 @@ def queue_run_reports(now: datetime) -> int:
 
 
 def report_text(run: Run, statuses: Counter[str]) -> tuple[str, str]:
+    """The credit controller's report: the company's `run_report` text (in its language, editable
+    like every other text), followed by the list of what needs attention."""
     company = run.company
-    lines = [f"Dunning run #{run.pk} of {company.name} for {run.as_of}: {run.get_status_display()}."]
+    waiting = Notice.objects.filter(run=run, status=Notice.Status.PROPOSED).count()
+    details = _details(run, statuses, waiting)
+    context = {
+        "company": company_context(company),
+        "run": {
+            "date": run.as_of.isoformat(),
+            "notices": (run.counts or {}).get("notices", 0),
+            "sent": statuses.get("sent", 0),
+            "failed": statuses.get("failed", 0) + statuses.get("uncertain", 0),
+            "paper": statuses.get("paper", 0) + statuses.get("printed", 0),
+            "review": waiting,
+            "url": f"arrears review show {run.pk}",
+        },
+    }
+    try:
+        message = compose(company, "run_report", company.default_language, context)
+        return message.subject, message.text.rstrip() + "\n\n" + details
+    except TemplateProblem as exc:
+        # A broken text must not swallow the report: it goes out plain, saying why.
+        subject = f"[arrears] {company.code}: dunning run {run.as_of} - {run.get_status_display()}"
+        return subject, f"(The run_report text could not be used: {exc})\n\n{details}"
+
+
+def _details(run: Run, statuses: Counter[str], waiting: int) -> str:
+    lines = [f"Run #{run.pk} of {run.as_of}: {run.get_status_display()}."]
     if run.message:
         lines.append(run.message)
     counts = run.counts or {}
     lines.append(f"Invoices looked at: {counts.get('decisions', 0)}; notices: {counts.get('notices', 0)}.")
     if run.status == Run.Status.PROPOSAL:
-        waiting = Notice.objects.filter(run=run, status=Notice.Status.PROPOSED).count()
         lines.append(f"Waiting for review: {waiting} notices. Approve with: arrears review approve {run.pk}")
     else:
-        lines.append("")
         lines.append("Messages:")
         for status in ("sent", "failed", "uncertain", "paper", "printed", "skipped", "cancelled"):
             if statuses.get(status):
@@ -141,7 +168,6 @@ def report_text(run: Run, statuses: Counter[str]) -> tuple[str, str]:
             .order_by("status", "pk")[:100]
         )
         if problems:
-            lines.append("")
             lines.append("Needing attention (at most 100):")
             for m in problems:
                 customer = m.notice.customer if m.notice is not None else None
@@ -153,7 +179,5 @@ def report_text(run: Run, statuses: Counter[str]) -> tuple[str, str]:
             for t in totals:
                 demanded[t["currency"]] += t["demanded"]
         if demanded:
-            lines.append("")
             lines.append("Demanded: " + ", ".join(f"{format_minor(v, c)} {c}" for c, v in sorted(demanded.items())))
-    subject = f"[arrears] {company.code}: dunning run {run.as_of} - {run.get_status_display()}"
-    return subject, "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"

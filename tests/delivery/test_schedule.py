@@ -128,7 +128,8 @@ def test_the_report_waits_for_every_message_and_names_the_problems(acme, mailbox
 
     report = OutboxMessage.objects.get(kind="report")
     assert (report.recipient, report.account, report.status) == (CONTROLLER, account, "queued")
-    assert report.subject == "[arrears] acme: dunning run 2026-11-20 - Done"
+    # The company's own run_report text, in its language (ACME writes Czech), then the details.
+    assert report.subject == "Upomínací běh ze dne 2026-11-20 – ACME s.r.o. (upomínky: 3, chyby: 1)"
     queued = notices(run)
     radek, petr = only_message(queued["C2"]), only_message(queued["C3"], "letter")
     workers().run(once=True)
@@ -192,3 +193,29 @@ def test_no_report_when_the_schedule_says_so_or_nobody_reads_it(acme, mailbox):
     acme.save()
     assert queue_run_reports(FRIDAY_0705) == 0
     assert not OutboxMessage.objects.filter(kind="report").exists()
+
+
+def test_the_report_uses_the_companys_own_run_report_text(acme, mailbox):
+    from arrears.documents.models import MessageTemplate
+
+    sender(acme, mailbox.port)
+    MessageTemplate.objects.create(
+        company=acme, key="run_report", language="cs", subject="Běh {{ run.date }}: {{ run.review }} ke schválení"
+    )
+    RunSchedule.objects.filter(company=acme).update(review_first=True)
+    start_due_runs(FRIDAY_0705, lambda text: None)
+    queue_run_reports(FRIDAY_0705)
+    assert OutboxMessage.objects.get(kind="report").subject == "Běh 2026-11-20: 3 ke schválení"
+
+
+def test_a_broken_run_report_text_does_not_swallow_the_report(acme, mailbox):
+    from arrears.documents.models import MessageTemplate
+
+    sender(acme, mailbox.port)
+    MessageTemplate.objects.create(company=acme, key="run_report", language="cs", subject="Běh {{ ")
+    RunSchedule.objects.filter(company=acme).update(review_first=True)
+    start_due_runs(FRIDAY_0705, lambda text: None)
+    assert queue_run_reports(FRIDAY_0705) == 1
+    report = OutboxMessage.objects.get(kind="report")
+    assert report.subject == "[arrears] acme: dunning run 2026-11-20 - proposal, waiting for review"
+    assert "The run_report text could not be used" in read_bytes(report.mime_path).decode()
