@@ -33,6 +33,22 @@ log = logging.getLogger("arrears.delivery.smtp")
 _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 # RCPT replies that say the mailbox does not exist or cannot be used: a hard bounce.
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
+_ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
+# Enhanced status codes (RFC 3463) that say the recipient's address itself is bad: 5.1.x except the
+# sender's own (5.1.7, 5.1.8), and a disabled mailbox (5.2.1). "550 5.7.1 relaying denied" is not.
+_ADDRESS_STATUSES = {(1, n) for n in range(10) if n not in (7, 8)} | {(2, 1)}
+
+
+def is_hard_bounce(code: int, reply: bytes) -> bool:
+    """A RCPT refusal that means the address will never work: the address is blocked for later."""
+    if code not in HARD_BOUNCE_CODES:
+        return False
+    enhanced = _ENHANCED.match(reply)
+    if enhanced is None:
+        return True  # an old server: the basic code is all there is to go by
+    return enhanced.group(1) == b"5" and (int(enhanced.group(2)), int(enhanced.group(3))) in _ADDRESS_STATUSES
+
+
 # A connection idle this long is checked with RSET before use (servers drop idle clients); a busy
 # one goes straight to MAIL FROM, saving a round trip per message.
 IDLE_CHECK_SECONDS = 5.0
@@ -57,7 +73,7 @@ class Result:
     @property
     def login_refused(self) -> bool:
         """The server refused the account's user name or password: every message would fail alike."""
-        return self.outcome == Outcome.FAILED and self.reply.startswith("authentication failed")
+        return self.reply.startswith("authentication failed")
 
 
 def tls_context() -> ssl.SSLContext:
@@ -268,7 +284,9 @@ class SmtpSession:
                 conn = self._ready()
             except smtplib.SMTPAuthenticationError as exc:
                 self.abort()
-                return Result(Outcome.FAILED, exc.smtp_code, f"authentication failed: {_reply_text(exc.smtp_error)}")
+                # The account's problem, not the message's: it waits (with backoff) for the password
+                # to be fixed rather than failing every reminder in the queue.
+                return Result(Outcome.RETRY, exc.smtp_code, f"authentication failed: {_reply_text(exc.smtp_error)}")
             except smtplib.SMTPResponseException as exc:
                 self.abort()
                 return _classify(exc.smtp_code, exc.smtp_error)
@@ -300,7 +318,7 @@ class SmtpSession:
                 code, reply = refused.get(primary) or next(iter(refused.values()))
                 result = _classify(code, reply)
                 result.refused = {a: f"{c} {_reply_text(r)}" for a, (c, r) in refused.items()}
-                result.bounced = [a for a, (c, _) in refused.items() if c in HARD_BOUNCE_CODES]
+                result.bounced = [a for a, (c, r) in refused.items() if is_hard_bounce(c, r)]
                 return result
             code, reply = conn.docmd("data")
             if code != 354:
@@ -322,7 +340,7 @@ class SmtpSession:
             if code == 250:
                 result = Result(Outcome.SENT, code, _reply_text(reply))
                 result.refused = {a: f"{c} {_reply_text(r)}" for a, (c, r) in refused.items()}
-                result.bounced = [a for a, (c, _) in refused.items() if c in HARD_BOUNCE_CODES]
+                result.bounced = [a for a, (c, r) in refused.items() if is_hard_bounce(c, r)]
                 return result
             # The server answered: it did not take the message, so nothing is uncertain.
             return _classify(code, reply)

@@ -152,9 +152,9 @@ def test_a_wrong_password_fixed_and_the_message_sent_again(company, serve, trust
     out, _ = run("worker", "--once", "--no-schedule")
     assert re.fullmatch(r"worker (\S+) started\nworker \1 stopped: 0 e-mails sent\n", out)
     message = only_message(jana)
-    out, _ = run("outbox", "list", "--status", "failed")
+    out, _ = run("outbox", "list", "--status", "queued")
     assert re.fullmatch(
-        rf"#{message.pk} +failed +\S+ \S+ C1 +jana@example\.cz +tries 1  "
+        rf"#{message.pk} +queued +\S+ \S+ C1 +jana@example\.cz +tries 1  "
         r"535 authentication failed: 5\.7\.8 Authentication credentials invalid\n",
         out,
     )
@@ -175,7 +175,7 @@ def test_a_wrong_password_fixed_and_the_message_sent_again(company, serve, trust
     assert lines[4] == f"  notice      #{jana.pk}"
     attempts = [line for line in lines if line.startswith("  attempt ")]
     assert len(attempts) == 2
-    assert re.match(r"  attempt 1: \S+ \S+ failed 535 authentication failed: 5\.7\.8 ", attempts[0])
+    assert re.match(r"  attempt 1: \S+ \S+ retry 535 authentication failed: 5\.7\.8 ", attempts[0])
     assert re.match(r"  attempt 2: \S+ \S+ sent 250 OK: saved \(", attempts[1])
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import logging
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from arrears.delivery.mime import build_message
 from arrears.delivery.models import DeliveryAttempt, OutboxMessage, SenderAccount
 from arrears.delivery.smtp import Outcome, SmtpSession, dot_stuffed
+from arrears.delivery.worker import BACKOFF
 from tests.delivery.conftest import ACME_FROM, only_message, sender
 
 PASSWORD = "Tajné-heslo 42"
@@ -112,7 +113,7 @@ def test_the_socket_sends_small_commands_without_delay(serve, trust_test_ca, sec
         session.close()
 
 
-def test_a_wrong_password_fails_the_message_once_with_the_servers_reply(
+def test_a_wrong_password_keeps_the_message_waiting_with_the_servers_reply(
     serve, trust_test_ca, company, remind, worker, clock
 ):
     box = serve("starttls", tls=trust_test_ca, users={"acme": PASSWORD})
@@ -120,15 +121,18 @@ def test_a_wrong_password_fails_the_message_once_with_the_servers_reply(
     jana = remind(("C1", "Jana Nováková", "jana@example.cz"))["C1"]
 
     worker.cycle()
-    clock.advance(days=1)
+    clock.advance(seconds=30)
     worker.cycle()
 
+    # The account's problem, not the reminder's: it waits for the password to be fixed, tried
+    # again after the first backoff interval, not at every poll.
     message = only_message(jana)
-    assert (message.status, message.attempts) == ("failed", 1)
+    assert (message.status, message.attempts) == ("queued", 1)
+    assert message.next_attempt_at == clock.now - timedelta(seconds=30) + BACKOFF[0]
     assert message.last_error.startswith("535 authentication failed: 5.7.8 Authentication credentials invalid")
-    assert list(message.attempt_log.values_list("outcome", "smtp_code")) == [("failed", 535)]
+    assert list(message.attempt_log.values_list("outcome", "smtp_code")) == [("retry", 535)]
     assert "wrong" not in message.last_error
-    assert box.authenticator.tries == [("PLAIN", "acme")]  # tried once, not again the next day
+    assert box.authenticator.tries == [("PLAIN", "acme")]
     assert box.mails == []
 
 
@@ -142,7 +146,7 @@ def test_a_wrong_password_is_tried_once_per_batch_not_once_per_message(serve, tr
     # A server locks an account after a few wrong passwords: one try, the rest wait untried.
     assert len(box.authenticator.tries) == 1
     statuses = sorted(OutboxMessage.objects.values_list("status", "attempts"))
-    assert statuses == [("failed", 1)] + [("queued", 0)] * 4
+    assert statuses == [("queued", 0)] * 4 + [("queued", 1)]
 
 
 def secrets_of(user: str, password: str) -> list[str]:
