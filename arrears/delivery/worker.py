@@ -337,7 +337,7 @@ class Worker:
             if "blocked" in why:
                 ensure_paper_fallback(message, why)
             return None
-        if not message.mime_path:
+        if not message.mime_path or self._test_mode_changed(message, account):
             try:
                 message = prepare(message, account, started, self.actor)
             except NotPrepared as exc:
@@ -350,6 +350,16 @@ class Worker:
         )
         self._finish(message, started, result)
         return result
+
+    @staticmethod
+    def _test_mode_changed(message: OutboxMessage, account: SenderAccount) -> bool:
+        """A reminder built while test mode redirected it (or built before test mode began) is built
+        again for where it must go now: the customer, or the test address."""
+        if message.notice_id is None:
+            return False
+        built_for = message.envelope_to.split(",")[0].strip().lower()
+        goes_to = (account.test_address or message.recipient).lower()
+        return built_for != goes_to
 
     def _commit_point(self, message: OutboxMessage, started: datetime) -> bool:
         """Just before the final ".": the row says "committing" (only if this worker still owns it:
@@ -491,7 +501,7 @@ class Worker:
         message: OutboxMessage, outcome: DeliveryAttempt.Outcome, result: Result, customer_id: int | None
     ) -> EventDraft:
         words = {
-            DeliveryAttempt.Outcome.SENT: f"e-mailed to {message.recipient}",
+            DeliveryAttempt.Outcome.SENT: f"e-mailed to {_where(message)}",
             DeliveryAttempt.Outcome.FAILED: f"e-mail to {message.recipient} failed: {result.code or ''} {result.reply}",
             DeliveryAttempt.Outcome.SKIPPED: f"e-mail to {message.recipient} skipped: {result.reply}",
             DeliveryAttempt.Outcome.UNCERTAIN: f"e-mail to {message.recipient} uncertain: {result.reply}",
@@ -503,3 +513,10 @@ class Worker:
             summary=f"Notice #{message.notice_id} {words[outcome]}"[:500],
             data={"message": message.pk, "notice": message.notice_id, "message_id": message.message_id},
         )
+
+
+def _where(message: OutboxMessage) -> str:
+    went_to = message.envelope_to.split(",")[0].strip()
+    if went_to and went_to.lower() != message.recipient.lower():
+        return f"{went_to} (test mode, instead of {message.recipient})"
+    return message.recipient

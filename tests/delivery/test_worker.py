@@ -362,6 +362,43 @@ def test_test_mode_sends_everything_to_the_test_address(mailbox, account, remind
     message = only_message(notice)
     assert (message.status, message.recipient, message.envelope_to) == ("sent", "jana@example.cz", "test@acme.cz")
     assert mailbox.to("jana@example.cz") == []
+    assert events("message.sent") == [
+        f"Notice #{notice.pk} e-mailed to test@acme.cz (test mode, instead of jana@example.cz)"
+    ]
+
+
+def test_a_reminder_built_in_test_mode_goes_to_the_customer_once_test_mode_ends(
+    mailbox, account, remind, worker, clock, actor
+):
+    account.test_address = "test@acme.cz"
+    account.save()
+    notice = remind(JANA)["C1"]
+    message = only_message(notice)
+    worker.cycle()  # the trial: it reaches the test mailbox
+    account.test_address = ""
+    account.save()
+
+    send_again(message, actor, now=clock.now)
+    worker.cycle()
+
+    assert [m.rcpt_tos for m in mailbox.mails] == [["test@acme.cz"], ["jana@example.cz"]]
+    assert mailbox.mails[1].message["To"] == "jana@example.cz"
+    assert mailbox.mails[1].message["X-Arrears-Original-To"] is None
+    assert fresh(message).envelope_to == "jana@example.cz"
+
+
+def test_a_reminder_built_before_test_mode_began_goes_to_the_test_address(mailbox, account, remind, worker, clock):
+    notice = remind(("C1", "Tomáš Dočasný", "tempfail@example.cz"))["C1"]
+    message = only_message(notice)
+    worker.cycle()  # built for the customer, refused for now
+    account.test_address = "test@acme.cz"
+    account.save()
+    clock.to(fresh(message).next_attempt_at)
+
+    worker.cycle()
+
+    assert [m.rcpt_tos for m in mailbox.mails] == [["test@acme.cz"]]
+    assert fresh(message).status == "sent"
 
 
 def test_test_mode_for_chosen_customers_skips_the_others(mailbox, account, remind, worker):
