@@ -259,3 +259,55 @@ def _journal_event(message: OutboxMessage, actor: Actor, what: str) -> None:
         ),
         actor,
     )
+
+
+@transaction.atomic
+def confirm_arrived(message: OutboxMessage, actor: Actor) -> OutboxMessage:
+    """A person checked an uncertain message (the recipient's or the server's log): it did arrive."""
+    locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if locked.status != OutboxMessage.Status.UNCERTAIN:
+        raise JournalRefused(f"message #{locked.pk} is {locked.status}: only an uncertain message is confirmed")
+    locked.status = OutboxMessage.Status.SENT
+    locked.reason = f"confirmed as arrived by {actor.label}"
+    locked.save(update_fields=["status", "reason", "updated_at"])
+    _journal_event(locked, actor, "confirmed as arrived")
+    return locked
+
+
+@transaction.atomic
+def send_on_paper(message: OutboxMessage, actor: Actor) -> OutboxMessage:
+    """The reminder of an e-mail that failed (or was skipped, or is uncertain) goes out as a letter."""
+    locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if locked.notice_id is None or locked.channel != OutboxMessage.Channel.EMAIL:
+        raise JournalRefused(f"message #{locked.pk} is not a reminder e-mail")
+    if locked.status not in ("failed", "skipped", "uncertain", "cancelled"):
+        raise JournalRefused(f"message #{locked.pk} is {locked.status}: only a failed, skipped or uncertain one")
+    paper, created = OutboxMessage.objects.get_or_create(
+        notice_id=locked.notice_id,
+        channel=OutboxMessage.Channel.LETTER,
+        recipient="",
+        defaults={
+            "company_id": locked.company_id,
+            "message_id": new_message_id(None, locked.notice_id),
+            "status": OutboxMessage.Status.PAPER,
+            "reason": f"on paper by {actor.label}: e-mail #{locked.pk} {locked.status}"[:300],
+        },
+    )
+    if not created and paper.status in ("paper", "printed"):
+        raise JournalRefused(f"the reminder already has letter #{paper.pk} ({paper.status})")
+    if not created:
+        paper.status, paper.print_batch = OutboxMessage.Status.PAPER, None
+        paper.save(update_fields=["status", "print_batch", "updated_at"])
+    _journal_event(locked, actor, f"to go on paper as letter #{paper.pk}")
+    return paper
+
+
+@transaction.atomic
+def block_address(company_id: int, address: str, reason: str, actor: Actor) -> BlockedAddress:
+    """Block an address by hand (a customer said it is wrong): later reminders go on paper."""
+    blocked, created = BlockedAddress.objects.get_or_create(
+        company_id=company_id, address=address.strip().lower(), defaults={"reason": f"{reason} ({actor.label})"}
+    )
+    if not created:
+        raise JournalRefused(f"{address} is blocked already since {blocked.blocked_at:%Y-%m-%d}")
+    return blocked

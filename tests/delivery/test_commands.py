@@ -3,6 +3,7 @@ look into the journal, send again, print the letters, schedule the run."""
 
 from __future__ import annotations
 
+import getpass
 import io
 import re
 import sys
@@ -331,3 +332,39 @@ def test_the_worker_command_sends_and_counts(mailbox, company, remind):
 
     assert out.splitlines()[-1].endswith("stopped: 2 e-mails sent")
     assert sorted(m.rcpt_tos[0] for m in mailbox.mails) == ["jana@example.cz", "petr@example.cz"]
+
+
+def test_radeks_refused_email_goes_on_paper_by_hand(journal):
+    radek = only_message(journal["C2"])
+    out, _ = run("outbox", "paper", str(radek.pk))
+    letter = only_message(journal["C2"], "letter")
+    assert out == f"letter #{letter.pk} waits for the next print batch\n"
+    assert (letter.status, letter.reason) == (
+        "paper",
+        f"on paper by cli:{getpass.getuser()}: e-mail #{radek.pk} failed",
+    )
+    with pytest.raises(CommandError, match=rf"the reminder already has letter #{letter.pk} \(paper\)"):
+        run("outbox", "paper", str(radek.pk))
+    jana = only_message(journal["C1"])
+    with pytest.raises(CommandError, match=rf"message #{jana.pk} is sent: only a failed, skipped or uncertain one"):
+        run("outbox", "paper", str(jana.pk))
+
+
+def test_an_uncertain_message_is_confirmed_as_arrived_after_checking(journal):
+    jana = only_message(journal["C1"])
+    with pytest.raises(CommandError, match=rf"message #{jana.pk} is sent: only an uncertain message is confirmed"):
+        run("outbox", "confirm", str(jana.pk))
+    OutboxMessage.objects.filter(pk=jana.pk).update(status="uncertain")
+
+    assert run("outbox", "confirm", str(jana.pk))[0] == f"message #{jana.pk}: sent (confirmed)\n"
+    jana.refresh_from_db()
+    assert (jana.status, jana.reason) == ("sent", f"confirmed as arrived by cli:{getpass.getuser()}")
+
+
+def test_an_address_the_customer_says_is_wrong_is_blocked_by_hand(journal, remind, mailbox):
+    out, _ = run("outbox", "block", "Jana@Example.cz", "--reason", "customer called: mailbox closed")
+    assert out == "jana@example.cz blocked: later reminders to it go on paper\n"
+    with pytest.raises(CommandError, match=r"jana@example\.cz is blocked already since"):
+        run("outbox", "block", "jana@example.cz")
+    out, _ = run("outbox", "blocked")
+    assert re.search(r"^jana@example\.cz +since .*customer called: mailbox closed", out, re.MULTILINE)

@@ -9,7 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from arrears.companies.commands import add_company_option, cli_actor, command_company
 from arrears.companies.models import Company
 from arrears.delivery.models import BlockedAddress, OutboxMessage
-from arrears.delivery.outbox import JournalRefused, cancel, send_again
+from arrears.delivery.outbox import (
+    JournalRefused,
+    block_address,
+    cancel,
+    confirm_arrived,
+    send_again,
+    send_on_paper,
+)
 
 
 class Command(BaseCommand):
@@ -29,7 +36,14 @@ class Command(BaseCommand):
         again.add_argument("message", type=int)
         stop = sub.add_parser("cancel", help="do not send a message")
         stop.add_argument("message", type=int)
+        confirm = sub.add_parser("confirm", help="an uncertain message did arrive (you checked)")
+        confirm.add_argument("message", type=int)
+        paper = sub.add_parser("paper", help="send the reminder of a failed e-mail as a letter")
+        paper.add_argument("message", type=int)
         sub.add_parser("blocked", help="addresses blocked after a hard bounce")
+        block = sub.add_parser("block", help="block an address by hand: later reminders go on paper")
+        block.add_argument("address")
+        block.add_argument("--reason", default="blocked by hand")
         unblock = sub.add_parser("unblock", help="allow e-mail to an address again")
         unblock.add_argument("address")
 
@@ -59,6 +73,15 @@ class Command(BaseCommand):
             elif action == "cancel":
                 m = cancel(self._message(company, opts["message"]), actor)
                 self.stdout.write(f"message #{m.pk}: cancelled")
+            elif action == "confirm":
+                m = confirm_arrived(self._message(company, opts["message"]), actor)
+                self.stdout.write(f"message #{m.pk}: sent (confirmed)")
+            elif action == "paper":
+                letter = send_on_paper(self._message(company, opts["message"]), actor)
+                self.stdout.write(f"letter #{letter.pk} waits for the next print batch")
+            elif action == "block":
+                b = block_address(company.pk, opts["address"], opts["reason"], actor)
+                self.stdout.write(f"{b.address} blocked: later reminders to it go on paper")
             elif action == "blocked":
                 for b in BlockedAddress.objects.filter(company=company):
                     self.stdout.write(f"{b.address:<40} since {b.blocked_at:%Y-%m-%d %H:%M}: {b.reason}")
@@ -81,7 +104,7 @@ class Command(BaseCommand):
     def _line(m: OutboxMessage) -> str:
         who = m.notice.customer.external_id if m.notice is not None else m.kind
         when = m.sent_at or m.next_attempt_at or m.created_at
-        detail = m.last_error or m.reason
+        detail = m.reason if m.status in ("cancelled", "skipped", "paper") else (m.last_error or m.reason)
         return (
             f"#{m.pk:<7} {m.status:<9} {when:%Y-%m-%d %H:%M} {who:<10} {m.recipient or 'paper':<36} "
             f"tries {m.attempts}  {detail}"
