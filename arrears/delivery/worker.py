@@ -75,6 +75,7 @@ class Worker:
         """Work until stopped (SIGTERM/SIGINT finish the message in hand), or with `once` until
         nothing is due."""
         self.liveness.start()  # first: a refused worker (AnotherWorker) leaves the signal handlers alone
+        self.out(f"worker {self.name} started")  # only once it holds its lock: a refused worker never started
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         started = time.monotonic()
         try:

@@ -67,7 +67,9 @@ def test_setting_up_the_account_and_sending_a_test_message(company, serve, trust
 
     out, _ = run("smtp", "test", "mail")
     printed.append(out)
-    assert out.startswith(f"connected, secured and logged in to 127.0.0.1:{box.port}; server offers: ")
+    assert out.startswith(
+        f"connected to 127.0.0.1:{box.port}, secured with STARTTLS, logged in as acme; the server offers: "
+    )
     assert box.mails == []
 
     out, _ = run("smtp", "test", "mail", "--to", "kontrola@acme.cz")
@@ -307,7 +309,7 @@ def test_scheduling_the_run_from_the_command_line(company):
 
     company.credit_controller_email = "kontrola@acme.cz"
     company.save()
-    out, err = run("schedule", "set", "--at", "06:30", "--review", "--no-report")
+    out, err = run("schedule", "set", "--at", "6:30", "--review", "--no-report")
     assert "every day at 06:30 Europe/Prague" in out
     assert "stops at a proposal for review; report to kontrola@acme.cz" in out
     assert err == ""
@@ -318,6 +320,9 @@ def test_scheduling_the_run_from_the_command_line(company):
         False,
         True,
     )
+
+    with pytest.raises(CommandError, match="'half past six' is not a time of day such as 7:30 or 18:00"):
+        run("schedule", "set", "--at", "half past six")
 
     assert run("schedule", "off")[0] == "automatic runs are off\n"
     assert RunSchedule.objects.get().enabled is False

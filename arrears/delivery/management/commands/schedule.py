@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
-from datetime import time
+from argparse import ArgumentParser, ArgumentTypeError
+from datetime import datetime, time
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         add_company_option(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         s = sub.add_parser("set", help="run every day at a time (local time of the company)")
-        s.add_argument("--at", required=True, type=time.fromisoformat, help="HH:MM in the company's time zone")
+        s.add_argument("--at", required=True, type=_time_of_day, help="H:MM or HH:MM in the company's time zone")
         s.add_argument("--review", action="store_true", help="stop at a proposal for review instead of sending")
         s.add_argument("--no-report", action="store_true", help="do not e-mail the credit controller a report")
         sub.add_parser("show", help="the schedule")
@@ -53,3 +53,10 @@ class Command(BaseCommand):
             f"report to {company.credit_controller_email or 'nobody'}; "
             f"last started {schedule.last_started_on or 'never'}"
         )
+
+
+def _time_of_day(text: str) -> time:
+    try:
+        return datetime.strptime(text.strip(), "%H:%M").time()
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a time of day such as 7:30 or 18:00") from None

@@ -155,9 +155,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{account.host}:{account.port} ({account.security}): {type(exc).__name__}: {exc}"
             ) from None
-        self.stdout.write(
-            f"connected, secured and logged in to {account.host}:{account.port}; server offers: {features}"
-        )
+        steps = [f"connected to {account.host}:{account.port}"]
+        if account.security != SenderAccount.Security.NONE:
+            steps.append(f"secured with {account.get_security_display()}")
+        if account.username:
+            steps.append(f"logged in as {account.username}")
+        self.stdout.write(f"{', '.join(steps)}; the server offers: {features}")
         if to:
             from django.utils import timezone
 

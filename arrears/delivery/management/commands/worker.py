@@ -27,11 +27,14 @@ class Command(BaseCommand):
             batch=opts["batch"],
             poll_seconds=opts["poll"],
             schedules=not opts["no_schedule"],
-            out=lambda text: self.stdout.write(text),
+            out=self._say,
         )
-        self.stdout.write(f"worker {worker.name} started")
         try:
             worker.run(once=opts["once"], max_seconds=opts["max_seconds"])
         except AnotherWorker as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"worker {worker.name} stopped: {worker.sent} e-mails sent")
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()  # a supervisor reading a pipe sees each line as it happens
