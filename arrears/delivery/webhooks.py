@@ -12,7 +12,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from arrears.history.services import Actor, EventDraft, record
 
 log = logging.getLogger("arrears.delivery.webhooks")
 TIMEOUT_SECONDS = 10
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def payload(action: DunningAction) -> dict[str, Any]:
@@ -59,10 +60,21 @@ def call_due_webhooks(now: datetime, backoff: list[Any], actor: Actor, send: Cal
     pending = DunningAction.objects.filter(status=DunningAction.Status.PENDING, action="webhook")
     for action in pending.filter(call__isnull=True):
         WebhookCall.objects.get_or_create(action=action, defaults={"next_attempt_at": now})
+    # Claimed like outbox messages: SKIP LOCKED, and the claim moves the next attempt a lease ahead,
+    # so two workers on PostgreSQL never call the same webhook at once. A worker that dies mid-call
+    # leaves it to be called again after the lease (at least once; the Idempotency-Key stays).
+    with transaction.atomic():
+        ids = list(
+            WebhookCall.objects.filter(action__status=DunningAction.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:50]
+        )
+        WebhookCall.objects.filter(pk__in=ids).update(next_attempt_at=now + CLAIM_LEASE)
     due = list(
-        WebhookCall.objects.filter(action__status=DunningAction.Status.PENDING, next_attempt_at__lte=now)
+        WebhookCall.objects.filter(pk__in=ids)
         .select_related("action", "action__company", "action__invoice__customer", "action__notice")
-        .order_by("next_attempt_at", "pk")[:50]
+        .order_by("pk")
     )
     for call in due:
         _call(call, now, backoff, actor, send)

@@ -97,3 +97,18 @@ def test_an_unreachable_endpoint_is_an_error_to_retry_not_a_crash(anna_blocked, 
     assert "ConnectionRefusedError" in call.last_error or "URLError" in call.last_error
     anna_blocked.refresh_from_db()
     assert anna_blocked.status == "pending"
+
+
+def test_a_webhook_being_called_is_not_called_by_a_second_worker_meanwhile(anna_blocked, actor):
+    now = timezone.now()
+    seen_by_second_worker = []
+
+    def slow_endpoint(url, body, key):
+        # While the first worker waits for the reply, a second one looks for due webhooks.
+        seen_by_second_worker.append(call_due_webhooks(now, BACKOFF, actor, send=slow_endpoint))
+        return 200
+
+    assert call_due_webhooks(now, BACKOFF, actor, send=slow_endpoint) == 1
+    assert seen_by_second_worker == [0]
+    anna_blocked.refresh_from_db()
+    assert anna_blocked.status == "done"
