@@ -63,6 +63,7 @@ class SenderAccountAdmin(admin.ModelAdmin[SenderAccount]):
     ]
 
     def save_model(self, request: HttpRequest, obj: SenderAccount, form: Any, change: bool) -> None:
+        obj.paused_until = None  # a changed account (a new password) is tried again at once
         super().save_model(request, obj, form, change)
         if obj.send_interval_seconds < SPAM_SAFE_INTERVAL:
             self.message_user(

@@ -55,6 +55,8 @@ class SenderAccount(models.Model):
     )
     # When the next e-mail may leave through this account: several workers share the interval.
     next_send_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the server refused the password; changing the account or sending again lifts it.
+    paused_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -131,7 +133,7 @@ def _queue_chunk(ids: list[int]) -> int:
             elif not addresses:
                 blocked = refused.get(customer_id, [])
                 paper_reason = (
-                    f"e-mail address blocked after a hard bounce: {', '.join(blocked)}"
+                    f"e-mail address on the block list: {', '.join(blocked)}"
                     if blocked
                     else "no e-mail address for reminders"
                 )
@@ -224,12 +226,14 @@ def send_again(message: OutboxMessage, actor: Actor, now: datetime | None = None
     if locked.status not in RESENDABLE:
         raise JournalRefused(f"message #{locked.pk} is {locked.status}; wait until its attempt ends")
     if BlockedAddress.objects.filter(company_id=locked.company_id, address=locked.recipient.lower()).exists():
-        raise JournalRefused(f"{locked.recipient} is blocked after a hard bounce: unblock it first")
+        raise JournalRefused(f"{locked.recipient} is on the block list: unblock it first")
     locked.status = OutboxMessage.Status.QUEUED
     locked.phase = OutboxMessage.Phase.NONE
     locked.next_attempt_at = now or timezone.now()
     locked.reason = f"sent again by {actor.label}"
     locked.retry_base = locked.attempts
+    if locked.account_id is not None:  # a person wants it now: a paused account may try again
+        SenderAccount.objects.filter(pk=locked.account_id).update(paused_until=None)
     locked.save(update_fields=["status", "phase", "next_attempt_at", "reason", "retry_base", "updated_at"])
     _journal_event(locked, actor, "queued to be sent again now")
     return locked
@@ -269,7 +273,10 @@ def confirm_arrived(message: OutboxMessage, actor: Actor) -> OutboxMessage:
         raise JournalRefused(f"message #{locked.pk} is {locked.status}: only an uncertain message is confirmed")
     locked.status = OutboxMessage.Status.SENT
     locked.reason = f"confirmed as arrived by {actor.label}"
-    locked.save(update_fields=["status", "reason", "updated_at"])
+    # When it went out: the start of its last attempt (the moment the server was given it).
+    last = locked.attempt_log.order_by("-number").first()
+    locked.sent_at = last.started_at if last is not None else timezone.now()
+    locked.save(update_fields=["status", "reason", "sent_at", "updated_at"])
     _journal_event(locked, actor, "confirmed as arrived")
     return locked
 
@@ -281,7 +288,9 @@ def send_on_paper(message: OutboxMessage, actor: Actor) -> OutboxMessage:
     if locked.notice_id is None or locked.channel != OutboxMessage.Channel.EMAIL:
         raise JournalRefused(f"message #{locked.pk} is not a reminder e-mail")
     if locked.status not in ("failed", "skipped", "uncertain", "cancelled"):
-        raise JournalRefused(f"message #{locked.pk} is {locked.status}: only a failed, skipped or uncertain one")
+        raise JournalRefused(
+            f"message #{locked.pk} is {locked.status}: only a failed, skipped, uncertain or cancelled one"
+        )
     paper, created = OutboxMessage.objects.get_or_create(
         notice_id=locked.notice_id,
         channel=OutboxMessage.Channel.LETTER,
@@ -305,6 +314,10 @@ def send_on_paper(message: OutboxMessage, actor: Actor) -> OutboxMessage:
 @transaction.atomic
 def block_address(company_id: int, address: str, reason: str, actor: Actor) -> BlockedAddress:
     """Block an address by hand (a customer said it is wrong): later reminders go on paper."""
+    try:
+        validate_email(address.strip())
+    except ValidationError:
+        raise JournalRefused(f"{address!r} is not an e-mail address") from None
     blocked, created = BlockedAddress.objects.get_or_create(
         company_id=company_id, address=address.strip().lower(), defaults={"reason": f"{reason} ({actor.label})"}
     )

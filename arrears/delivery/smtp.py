@@ -35,8 +35,8 @@ _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 _ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
 # Enhanced status codes (RFC 3463) that say the recipient's address itself is bad: 5.1.x except the
-# sender's own (5.1.7, 5.1.8), and a disabled mailbox (5.2.1). "550 5.7.1 relaying denied" is not.
-_ADDRESS_STATUSES = {(1, n) for n in range(10) if n not in (7, 8)} | {(2, 1)}
+# sender's own (5.1.7, 5.1.8), 5.1.10 "null MX" included, and a disabled mailbox (5.2.1).
+# "550 5.7.1 relaying denied" is not: that is the account's problem.
 
 
 def is_hard_bounce(code: int, reply: bytes) -> bool:
@@ -46,7 +46,8 @@ def is_hard_bounce(code: int, reply: bytes) -> bool:
     enhanced = _ENHANCED.match(reply)
     if enhanced is None:
         return True  # an old server: the basic code is all there is to go by
-    return enhanced.group(1) == b"5" and (int(enhanced.group(2)), int(enhanced.group(3))) in _ADDRESS_STATUSES
+    subject, detail = int(enhanced.group(2)), int(enhanced.group(3))
+    return enhanced.group(1) == b"5" and ((subject == 1 and detail not in (7, 8)) or (subject, detail) == (2, 1))
 
 
 # A connection idle this long is checked with RSET before use (servers drop idle clients); a busy

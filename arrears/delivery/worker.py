@@ -41,6 +41,9 @@ log = logging.getLogger("arrears.delivery.worker")
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 120, 240, 480, 720)]
 # A connection-level failure (server down) puts the rest of a claimed batch back, untried, for this long.
 SERVER_DOWN_PAUSE = timedelta(minutes=1)
+# After the server refused the account's password, the account sends nothing for this long.
+LOGIN_REFUSED_PAUSE = timedelta(minutes=15)
+BLOCKED = " is on the block list"
 
 Status = OutboxMessage.Status
 Phase = OutboxMessage.Phase
@@ -227,6 +230,8 @@ class Worker:
         for account in SenderAccount.objects.filter(pk__in=account_ids).order_by("pk"):
             if self.stopping:
                 break
+            if account.paused_until is not None and account.paused_until > now:
+                continue  # its server refused the password: it waits for a fix, or the pause to end
             if account.send_interval_seconds:
                 if not self._reserve_slot(account, now):
                     continue
@@ -246,7 +251,12 @@ class Worker:
                     # Could not talk to the server at all, or it refused the password: leave the rest
                     # of the batch for later, untried (a server locks an account after a few wrong
                     # passwords; one try per batch, not one per message).
-                    self._release(ids[position + 1 :], self.clock() + SERVER_DOWN_PAUSE)
+                    pause = LOGIN_REFUSED_PAUSE if result.login_refused else SERVER_DOWN_PAUSE
+                    self._release(ids[position + 1 :], self.clock() + pause)
+                    if result.login_refused:
+                        # The whole account waits, not only this batch: a few wrong passwords an
+                        # hour, not one a minute, before a person fixes it (servers lock accounts).
+                        SenderAccount.objects.filter(pk=account.pk).update(paused_until=self.clock() + pause)
                     break
         return handled
 
@@ -325,7 +335,7 @@ class Worker:
         ).exists():
             return "paid meanwhile: every invoice of the notice was settled before sending"
         if BlockedAddress.objects.filter(company_id=message.company_id, address=message.recipient.lower()).exists():
-            return f"{message.recipient} is blocked after a hard bounce"
+            return f"{message.recipient}{BLOCKED}"
         if test_mode_skips(account, notice.customer.external_id):
             return f"test mode: only customers {', '.join(account.test_customers)} get e-mail"
         return ""
@@ -335,7 +345,7 @@ class Worker:
         why = self._skip_reason(message, account)
         if why:
             self._finish(message, started, Result(Outcome.FAILED, reply=why), skipped=True)
-            if "blocked" in why:
+            if why.endswith(BLOCKED):
                 ensure_paper_fallback(message, why)
             return None
         if not message.mime_path or self._test_mode_changed(message, account):

@@ -231,7 +231,7 @@ def test_cancelling_and_the_journals_refusals(journal, mailbox):
     with pytest.raises(CommandError, match=rf"message #{jana.pk} is sent: only queued, failed, uncertain or paper"):
         run("outbox", "cancel", str(jana.pk))
     dana = only_message(journal["C3"])
-    with pytest.raises(CommandError, match=r"Bounce@Example\.cz is blocked after a hard bounce: unblock it first"):
+    with pytest.raises(CommandError, match=r"Bounce@Example\.cz is on the block list: unblock it first"):
         run("outbox", "retry", str(dana.pk))
 
 
@@ -351,7 +351,9 @@ def test_radeks_refused_email_goes_on_paper_by_hand(journal):
     with pytest.raises(CommandError, match=rf"the reminder already has letter #{letter.pk} \(paper\)"):
         run("outbox", "paper", str(radek.pk))
     jana = only_message(journal["C1"])
-    with pytest.raises(CommandError, match=rf"message #{jana.pk} is sent: only a failed, skipped or uncertain one"):
+    with pytest.raises(
+        CommandError, match=rf"message #{jana.pk} is sent: only a failed, skipped, uncertain or cancelled one"
+    ):
         run("outbox", "paper", str(jana.pk))
 
 
@@ -364,11 +366,14 @@ def test_an_uncertain_message_is_confirmed_as_arrived_after_checking(journal):
     assert run("outbox", "confirm", str(jana.pk))[0] == f"message #{jana.pk}: sent (confirmed)\n"
     jana.refresh_from_db()
     assert (jana.status, jana.reason) == ("sent", f"confirmed as arrived by cli:{getpass.getuser()}")
+    assert jana.sent_at == jana.attempt_log.get().started_at
 
 
 def test_an_address_the_customer_says_is_wrong_is_blocked_by_hand(journal, remind, mailbox):
     out, _ = run("outbox", "block", "Jana@Example.cz", "--reason", "customer called: mailbox closed")
     assert out == "jana@example.cz blocked: later reminders to it go on paper\n"
+    with pytest.raises(CommandError, match="'jana at example' is not an e-mail address"):
+        run("outbox", "block", "jana at example")
     with pytest.raises(CommandError, match=r"jana@example\.cz is blocked already since"):
         run("outbox", "block", "jana@example.cz")
     out, _ = run("outbox", "blocked")

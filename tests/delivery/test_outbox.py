@@ -152,9 +152,7 @@ def test_a_blocked_address_is_left_out_and_paper_takes_over_when_none_is_left(le
 
     assert messages_of(queued["C1"]) == [("email", "jana@example.cz", "queued")]
     assert messages_of(queued["C3"]) == [("letter", "", "paper")]
-    assert OutboxMessage.objects.get(notice=queued["C3"]).reason == (
-        "e-mail address blocked after a hard bounce: bohdan@kral.cz"
-    )
+    assert OutboxMessage.objects.get(notice=queued["C3"]).reason == ("e-mail address on the block list: bohdan@kral.cz")
 
 
 def test_each_message_has_its_own_message_id_fixed_when_it_is_queued(book, company, actor):

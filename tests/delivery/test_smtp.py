@@ -136,7 +136,9 @@ def test_a_wrong_password_keeps_the_message_waiting_with_the_servers_reply(
     assert box.mails == []
 
 
-def test_a_wrong_password_is_tried_once_per_batch_not_once_per_message(serve, trust_test_ca, company, remind, worker):
+def test_a_wrong_password_is_tried_once_per_batch_not_once_per_message(
+    serve, trust_test_ca, company, remind, worker, clock
+):
     box = serve("starttls", tls=trust_test_ca, users={"acme": PASSWORD})
     sender(company, box.port, security="starttls", username="acme", password="wrong")
     remind(*[(f"C{i}", f"Customer {i}", f"customer{i}@example.cz") for i in range(1, 6)])
@@ -147,6 +149,14 @@ def test_a_wrong_password_is_tried_once_per_batch_not_once_per_message(serve, tr
     assert len(box.authenticator.tries) == 1
     statuses = sorted(OutboxMessage.objects.values_list("status", "attempts"))
     assert statuses == [("queued", 0)] * 4 + [("queued", 1)]
+
+    # The account waits a quarter of an hour before its next login, whatever is queued.
+    clock.advance(minutes=2)
+    worker.cycle()
+    assert len(box.authenticator.tries) == 1
+    clock.advance(minutes=14)
+    worker.cycle()
+    assert len(box.authenticator.tries) == 2
 
 
 def secrets_of(user: str, password: str) -> list[str]:

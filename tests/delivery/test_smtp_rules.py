@@ -42,6 +42,7 @@ def test_leading_dots_are_doubled_on_every_line_and_at_the_start():
         (550, b"5.1.2 bad destination system", True),
         (553, b"5.1.3 bad address syntax", True),
         (550, b"5.2.1 mailbox disabled", True),
+        (550, b"5.1.10 recipient address has null MX", True),
         (550, b"no such user", True),  # no enhanced code: the basic code decides
         (550, b"5.7.1 relaying denied", False),  # the account's problem, not the address's
         (553, b"5.1.8 bad sender address", False),

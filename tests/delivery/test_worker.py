@@ -275,7 +275,7 @@ def test_a_hard_bounce_blocks_the_address_and_the_reminder_goes_on_paper(mailbox
     # The credit controller reminds her by hand a few days later: straight to paper.
     later = create_manual_notice(cust("C1"), [inv("F-C1")], actor, deadline=date(2026, 12, 7), today=date(2026, 11, 25))
     assert messages_of(later) == [("letter", "", "paper")]
-    assert only_message(later, "letter").reason == "e-mail address blocked after a hard bounce: Bounce@Example.CZ"
+    assert only_message(later, "letter").reason == "e-mail address on the block list: Bounce@Example.CZ"
 
 
 def test_a_bounce_of_one_of_two_addresses_needs_no_letter(mailbox, account, remind, worker):
@@ -297,8 +297,8 @@ def test_a_message_queued_to_an_address_that_bounced_meanwhile_is_skipped_for_pa
     assert messages_of(first) == [("email", "bounce@example.cz", "failed"), ("letter", "", "paper")]
     assert messages_of(second) == [("email", "bounce@example.cz", "skipped"), ("letter", "", "paper")]
     skipped = only_message(second)
-    assert skipped.reason == "bounce@example.cz is blocked after a hard bounce"
-    assert attempts(skipped) == [(1, "skipped", None, "bounce@example.cz is blocked after a hard bounce")]
+    assert skipped.reason == "bounce@example.cz is on the block list"
+    assert attempts(skipped) == [(1, "skipped", None, "bounce@example.cz is on the block list")]
     assert BlockedAddress.objects.count() == 1
 
 
@@ -500,7 +500,7 @@ def test_the_journal_refuses_what_makes_no_sense(mailbox, account, remind, worke
 
     worker.cycle()  # Bohdan's address bounces
     bounced = only_message(sent["C3"])
-    with pytest.raises(JournalRefused, match=r"bounce@example\.cz is blocked after a hard bounce: unblock it first"):
+    with pytest.raises(JournalRefused, match=r"bounce@example\.cz is on the block list: unblock it first"):
         send_again(bounced, actor)
     assert Event.objects.filter(kind="message.action").count() == 0
 

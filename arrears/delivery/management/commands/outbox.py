@@ -20,7 +20,10 @@ from arrears.delivery.outbox import (
 
 
 class Command(BaseCommand):
-    help = "The journal of everything sent: list, show a message's attempts, send again now, cancel, unblock."
+    help = (
+        "The journal of everything sent: list, show a message's attempts, send again now, cancel, confirm an "
+        "uncertain message, send on paper, block and unblock addresses."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         add_company_option(parser)
@@ -40,7 +43,7 @@ class Command(BaseCommand):
         confirm.add_argument("message", type=int)
         paper = sub.add_parser("paper", help="send the reminder of a failed e-mail as a letter")
         paper.add_argument("message", type=int)
-        sub.add_parser("blocked", help="addresses blocked after a hard bounce")
+        sub.add_parser("blocked", help="addresses on the block list (hard bounces and blocked by hand)")
         block = sub.add_parser("block", help="block an address by hand: later reminders go on paper")
         block.add_argument("address")
         block.add_argument("--reason", default="blocked by hand")

@@ -130,6 +130,7 @@ class Command(BaseCommand):
             account.full_clean(exclude=["company"])
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
+        account.paused_until = None  # a changed account is tried again at once
         with transaction.atomic():
             if opts["default"] or not SenderAccount.objects.filter(company=account.company, is_default=True).exists():
                 SenderAccount.objects.filter(company=account.company, is_default=True).exclude(pk=account.pk).update(
