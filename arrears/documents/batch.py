@@ -1,7 +1,9 @@
 """A batch of letters (one run's notices) shares what does not change between them.
 
-Inside `with letter_batch():` the texts of a template and the names of levels are read once;
-outside it, every letter reads them afresh (so an edit in the admin shows at once in previews).
+Inside `with letter_batch():` the company, its bank accounts, the texts of a template and the names
+of levels are read once; outside it, every letter reads them afresh (so an edit in the admin shows
+at once in previews). One letter is its own small batch (`one_letter`): what it needs twice, it
+reads once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ def letter_batch() -> Iterator[None]:
         yield
     finally:
         _CACHE.reset(token)
+
+
+@contextmanager
+def one_letter() -> Iterator[None]:
+    """Within a batch, nothing changes; outside one, a batch for this one letter only."""
+    if _CACHE.get() is not None:
+        yield
+        return
+    with letter_batch():
+        yield
 
 
 def shared(key: Hashable, compute: Callable[[], T]) -> T:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import prefetch_related_objects
-
 from arrears.companies.models import Company
 from arrears.core.iban import normalize_iban
-from arrears.documents.batch import shared
+from arrears.documents.batch import one_letter, shared
 from arrears.documents.context import (
     PHRASES,
+    NarrowQuery,
+    company_accounts,
     company_context,
     contact_context,
     customer_context,
@@ -27,7 +27,7 @@ from arrears.documents.context import (
 )
 from arrears.documents.sandbox import render
 from arrears.documents.texts import Texts, base_language, texts_for
-from arrears.dunning.models import Notice
+from arrears.dunning.models import Notice, NoticeItem
 
 _TABLE = "\x00INVOICE-TABLE\x00"  # where the table goes; replaced by text or an HTML table
 
@@ -58,33 +58,56 @@ def template_key(notice: Notice) -> str:
     return f"level{notice.level}" if notice.level <= 3 else "final"
 
 
+def notice_company(notice: Notice) -> Company:
+    """The notice's company, read once per batch of letters (a run's notices share it)."""
+    return shared(("company", notice.company_id), lambda: notice.company)
+
+
+# What the texts and the letter show of a notice's items: narrow rows, no model instances.
+_ITEMS = NarrowQuery(
+    NoticeItem,
+    lambda notice_id: (
+        NoticeItem.objects.filter(notice_id=notice_id, excluded=False)
+        .order_by("currency", "invoice__due_date")
+        .values_list(
+            "invoice__number",
+            "invoice__issue_date",
+            "invoice__due_date",
+            "days_overdue",
+            "invoice__amount_minor",
+            "outstanding_minor",
+            "invoice__currency",
+            "invoice__variable_symbol",
+            "invoice__document_url",
+            "level",
+        )
+    ),
+)
+
+
 def notice_context(notice: Notice, language: str) -> dict[str, Any]:
-    # Read the bank accounts and contacts once: the context, the QR codes and the letter use them.
-    prefetch_related_objects([notice.company], "bank_accounts")
-    prefetch_related_objects([notice.customer], "contacts")
     locale = locale_for(language)
     words = PHRASES.get(base_language(language), PHRASES["en"])
     customer = notice.customer
     invoices = []
-    for item in notice.items.filter(excluded=False).select_related("invoice").order_by("currency", "invoice__due_date"):
-        inv = item.invoice
+    for number, issued, due, overdue, amount, outstanding, currency, symbol, url, level in _ITEMS.rows(notice.pk):
         invoices.append(
             {
-                "number": inv.number,
-                "issue_date": day(inv.issue_date, locale),
-                "due_date": day(inv.due_date, locale),
-                "days_overdue": item.days_overdue,
-                "amount": money(inv.amount_minor, inv.currency, locale),
-                "paid": money(inv.amount_minor - item.outstanding_minor, inv.currency, locale),
-                "outstanding": money(item.outstanding_minor, inv.currency, locale),
-                "currency": inv.currency,
-                "variable_symbol": inv.variable_symbol,
-                "document_url": inv.document_url,
-                "level": item.level,
+                "number": number,
+                "issue_date": day(issued, locale),
+                "due_date": day(due, locale),
+                "days_overdue": overdue,
+                "amount": money(amount, currency, locale),
+                "paid": money(amount - outstanding, currency, locale),
+                "outstanding": money(outstanding, currency, locale),
+                "currency": currency,
+                "variable_symbol": symbol,
+                "document_url": url,
+                "level": level,
             }
         )
     return _context(
-        notice.company,
+        notice_company(notice),
         customer_context(customer),
         contact_context(customer),
         {
@@ -132,7 +155,7 @@ def _context(
             "currency": a.currency,
             "account_number": a.local_account_number,
         }
-        for a in company.bank_accounts.all()
+        for a in company_accounts(company)
     ]
     demanded = [t["demanded"] for t in totals if t["demanded_minor"] > 0]
     return {
@@ -156,7 +179,9 @@ def _level_name(notice: Notice) -> str:
 
     def read() -> str:
         return (
-            Level.objects.filter(policy__company=notice.company, policy__code=notice.policy_code, number=notice.level)
+            Level.objects.filter(
+                policy__company_id=notice.company_id, policy__code=notice.policy_code, number=notice.level
+            )
             .values_list("name", flat=True)
             .first()
         ) or ""
@@ -193,10 +218,12 @@ def written_language(company: Company, key: str, language: str) -> str:
 
 
 def render_notice(notice: Notice) -> Message:
-    language = notice.customer.language or notice.company.default_language
-    key = template_key(notice)
-    context = notice_context(notice, written_language(notice.company, key, language))
-    return compose(notice.company, key, language, context)
+    with one_letter():
+        company = notice_company(notice)
+        language = notice.customer.language or company.default_language
+        key = template_key(notice)
+        context = notice_context(notice, written_language(company, key, language))
+        return compose(company, key, language, context)
 
 
 def _as_html(body: str, invoices: list[dict[str, Any]]) -> str:

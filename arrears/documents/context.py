@@ -4,16 +4,23 @@ money and dates already formatted by Babel in the customer's locale. See docs/te
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.numbers import NumberPattern, get_currency_symbol
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 
-from arrears.companies.models import Company
+from arrears.companies.models import BankAccount, Company
 from arrears.core.currencies import exponent
-from arrears.customers.models import Customer
+from arrears.customers.models import Contact, Customer
+from arrears.documents.batch import shared
 
 # The few words the composed pieces need, per language (the texts around them are templates).
 PHRASES: dict[str, dict[str, str]] = {
@@ -115,6 +122,7 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+@lru_cache(maxsize=64)
 def locale_for(language: str) -> Locale:
     try:
         return Locale.parse(language.replace("-", "_") or "en")
@@ -127,11 +135,30 @@ def money(minor: int, currency: str, locale: Locale) -> str:
 
     Babel's own currency digits are CLDR display digits (RSD and IQD shown without decimals), which
     would round what is owed; the locale's pattern is used with the ISO precision instead."""
-    digits = exponent(currency)
-    pattern = copy.copy(locale.currency_formats["standard"])
-    pattern.frac_prec = (digits, digits)
+    pattern, currency_or_none = _money_pattern(locale, currency)
     # Decimal from integer minor units: exact, never a float.
-    return str(pattern.apply(Decimal(minor).scaleb(-digits), locale, currency=currency, currency_digits=False))
+    value = Decimal(minor).scaleb(-exponent(currency))
+    return str(pattern.apply(value, locale, currency=currency_or_none, currency_digits=False))
+
+
+@lru_cache(maxsize=256)
+def _money_pattern(locale: Locale, currency: str) -> tuple[NumberPattern, str | None]:
+    """The locale's currency pattern with the ISO digits and, where it only shows the symbol or the
+    code, with them already in place: what apply() would put there, without looking them up for
+    every amount. A pattern that spells the currency's name (it depends on the amount) keeps it."""
+    digits = exponent(currency)
+    pattern: NumberPattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    if any("¤¤¤" in part for part in (*pattern.prefix, *pattern.suffix)):
+        return pattern, currency
+    symbol = get_currency_symbol(currency, locale)
+
+    def fill(part: str) -> str:
+        return part.replace("¤¤", currency.upper()).replace("¤", symbol)
+
+    pattern.prefix = (fill(pattern.prefix[0]), fill(pattern.prefix[1]))
+    pattern.suffix = (fill(pattern.suffix[0]), fill(pattern.suffix[1]))
+    return pattern, None
 
 
 def day(value: date | None, locale: Locale) -> str:
@@ -169,12 +196,77 @@ def customer_context(customer: Customer) -> dict[str, Any]:
     }
 
 
+class NarrowQuery:
+    """A values_list() query compiled to SQL once per database connection, then run with another id.
+
+    Building and compiling the ORM query costs ten times what running it does (about 1 ms against
+    0.1 ms), and a letter runs two. The rows are the queryset's own, converted as Django would."""
+
+    MARK = -918_273_645  # stands for the id while compiling; no row has it
+
+    def __init__(self, model: type[models.Model], build: Callable[[int], models.QuerySet[Any, Any]]) -> None:
+        self.model = model
+        self.build = build
+        self._compiled: WeakKeyDictionary[BaseDatabaseWrapper, tuple[str, list[Any], list[int], list[Any]]] = (
+            WeakKeyDictionary()
+        )
+
+    def rows(self, key: int) -> list[tuple[Any, ...]]:
+        connection = connections[router.db_for_read(self.model)]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(connection)
+        sql, params, marks, converters = compiled
+        params = list(params)
+        for i in marks:
+            params[i] = key
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for pos, convs, expression in converters:
+                value = values[pos]
+                for convert in convs:
+                    value = convert(value, expression, connection)
+                values[pos] = value
+            converted.append(tuple(values))
+        return converted
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> tuple[str, list[Any], list[int], list[Any]]:
+        compiler = self.build(self.MARK).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        marks = [i for i, p in enumerate(params) if type(p) is int and p == self.MARK]
+        if len(marks) != 1:
+            raise ValueError(f"the query must use the id exactly once: {sql}")
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = [(pos, convs, expression) for pos, (convs, expression) in compiler.get_converters(fields).items()]
+        return sql, list(params), marks, converters
+
+
+# The customer's contacts, in the order customer.contacts.all() gives them (by id).
+_CONTACTS = NarrowQuery(
+    Contact,
+    lambda customer_id: (
+        Contact.objects.filter(customer_id=customer_id)
+        .order_by("id")
+        .values_list("name", "email", "role_contact", "role_dunning")
+    ),
+)
+
+
 def contact_context(customer: Customer) -> dict[str, str]:
-    contacts = list(customer.contacts.all())
-    person = next((c for c in contacts if c.role_contact and c.name), None) or next(
-        (c for c in contacts if c.role_dunning and c.name), None
-    )
-    return {"name": person.name if person else "", "email": person.email if person else ""}
+    contacts = _CONTACTS.rows(customer.pk)  # (name, email, role_contact, role_dunning)
+    person = next((c for c in contacts if c[2] and c[0]), None) or next((c for c in contacts if c[3] and c[0]), None)
+    return {"name": person[0] if person else "", "email": person[1] if person else ""}
+
+
+def company_accounts(company: Company) -> list[BankAccount]:
+    """The company's bank accounts, read once per batch of letters (see batch.py)."""
+    return shared(("bank_accounts", company.pk), lambda: list(company.bank_accounts.all()))
 
 
 def table_text(invoices: list[dict[str, Any]], words: dict[str, str]) -> str:

@@ -13,7 +13,15 @@ from typing import Any
 import typst
 
 from arrears.documents.archive import archive
-from arrears.documents.compose import Message, compose, notice_context, template_key, written_language
+from arrears.documents.batch import one_letter
+from arrears.documents.compose import (
+    Message,
+    compose,
+    notice_company,
+    notice_context,
+    template_key,
+    written_language,
+)
 from arrears.documents.context import PHRASES, locale_for, money
 from arrears.documents.models import ArchivedDocument
 from arrears.documents.qr import PaymentQr, payment_codes
@@ -42,14 +50,19 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 
 def letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr]]:
-    wanted = notice.customer.language or notice.company.default_language
+    with one_letter():
+        return _letter_data(notice)
+
+
+def _letter_data(notice: Notice) -> tuple[dict[str, Any], Message, list[PaymentQr]]:
+    company = notice_company(notice)
+    wanted = notice.customer.language or company.default_language
     key = template_key(notice)
-    language = written_language(notice.company, key, wanted)
+    language = written_language(company, key, wanted)
     ctx = notice_context(notice, language)
-    message = compose(notice.company, key, wanted, ctx)  # with the wanted language: a fallback is noted
+    message = compose(company, key, wanted, ctx)  # with the wanted language: a fallback is noted
     words = PHRASES.get(base_language(language), PHRASES["en"])
     locale = locale_for(language)
-    company = notice.company
     demanded = {t["currency"]: t["demanded"] for t in notice.totals}
     codes = payment_codes(company, demanded, ctx["invoices"], f"{words['notice']} {notice.pk}", notice.pk)
     # The sender's own identifiers, with the labels of the sender's country.
