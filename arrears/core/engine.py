@@ -128,6 +128,20 @@ def _decide(facts: InvoiceFacts, state: DunningState, policy: Policy, today: dat
     return _overdue(facts, state, policy, today)
 
 
+def amount_thresholds(policy: Policy, currency: str) -> tuple[int, ...]:
+    """The amounts decide() compares an invoice's outstanding amount with under `policy`, ascending.
+
+    decide() looks at the amount only through comparisons with these: two invoices whose amounts
+    reach the same thresholds (`bisect_right(thresholds, outstanding)` is equal) and that agree in
+    every other input get the same decision, so a run of a million invoices computes each distinct
+    decision once. Any new rule about amounts must add its threshold here (a property test checks)."""
+    amounts = {1, policy.min_amount(currency)}  # 1: "paid" is an amount of less than one minor unit
+    if policy.pre_due is not None:
+        amounts.add(policy.pre_due.min_amount(currency))
+    amounts.update(level.min_amount(currency) for level in policy.levels)
+    return tuple(sorted(amounts))
+
+
 def _spacing(min_days_since_previous: int) -> int:
     # Never two notices about one invoice on the same day: a second run on the same date must
     # create nothing new, even with a policy that asks for no spacing between levels.

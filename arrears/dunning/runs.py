@@ -18,9 +18,16 @@ from django.utils import timezone
 
 from arrears.companies.models import Company
 from arrears.core.calendar import SendingCalendar
-from arrears.core.money import format_minor
 from arrears.customers.models import Customer
-from arrears.dunning.engine_io import CustomerPlan, RunWriter, load_lookups, plan_customer, stream_customers
+from arrears.dunning.engine_io import (
+    CustomerPlan,
+    Planner,
+    RunWriter,
+    cycle_collector_paused,
+    load_lookups,
+    stream_customers,
+    write_notice_events,
+)
 from arrears.dunning.models import DunningAction, InvoiceDunning, Notice, NoticeItem, Run
 from arrears.dunning.policies import PolicySet
 from arrears.dunning.signals import notices_created
@@ -135,13 +142,14 @@ def start_run(
 
     run = _take_lock(company, as_of, customers, policies, actor)
     try:
-        with transaction.atomic():
+        with cycle_collector_paused(), transaction.atomic():
             writer = RunWriter(
                 company.pk, run.pk, as_of, Notice.Status.PROPOSED, actor.user.pk if actor.user is not None else None
             )
             plans: list[CustomerPlan] = []
+            planner = Planner(as_of, policies, lookups, sending)
             for customer_id, rows in stream_customers(company.pk, customer_ids):
-                plan = plan_customer(customer_id, rows, as_of, policies, lookups, sending)
+                plan = planner.plan(customer_id, rows)
                 writer.add(plan)
                 if keep_plans:
                     plans.append(plan)
@@ -173,14 +181,16 @@ def _dry_run(
 
     assert isinstance(lookups, Lookups)
     result = RunResult(None, as_of, "dry_run")
-    for customer_id, rows in stream_customers(company.pk, customer_ids):
-        plan = plan_customer(customer_id, rows, as_of, policies, lookups, sending)
-        result.decisions += len(plan.looked)
-        if plan.notice is not None:
-            result.notices += 1
-            result.items += len(plan.notice.items)
-        if keep_plans:
-            result.plans.append(plan)
+    planner = Planner(as_of, policies, lookups, sending)
+    with cycle_collector_paused():
+        for customer_id, rows in stream_customers(company.pk, customer_ids):
+            plan = planner.plan(customer_id, rows)
+            result.decisions += len(plan.rows)
+            if plan.notice is not None:
+                result.notices += 1
+                result.items += len(plan.notice.items)
+            if keep_plans:
+                result.plans.append(plan)
     return result
 
 
@@ -323,7 +333,7 @@ def _approve(run_id: int | None, company_id: int, as_of: date, actor: Actor, not
         cursor.execute(sql, [key])
     notices = Notice.objects.filter(status=Notice.Status.PROPOSED)
     notices = notices.filter(pk=notice_id) if notice_id is not None else notices.filter(run_id=run_id or 0)
-    _record(notices, company_id, actor)
+    _record(scope, key, company_id, actor)
     actions = NoticeItem.objects.filter(notice__in=notices, excluded=False, action="webhook")
     DunningAction.objects.bulk_create(
         DunningAction(
@@ -337,46 +347,6 @@ def _approve(run_id: int | None, company_id: int, as_of: date, actor: Actor, not
     notices_created.send(sender=Notice, notice_ids=created)
 
 
-def _record(notices: object, company_id: int, actor: Actor) -> None:
+def _record(scope: str, key: int | None, company_id: int, actor: Actor) -> None:
     """One history event per notice, and one per invoice handed over to external collection."""
-    from django.db.models import QuerySet
-
-    assert isinstance(notices, QuerySet)
-    drafts: list[EventDraft] = []
-    items: dict[int, list[tuple[str, int, str, str, int]]] = {}
-    for notice_id, number, invoice_id, currency, action, level in NoticeItem.objects.filter(
-        notice__in=notices, excluded=False
-    ).values_list("notice_id", "invoice__number", "invoice_id", "currency", "action", "level"):
-        items.setdefault(notice_id, []).append((number, invoice_id, currency, action, level))
-    for n in notices.values("id", "customer_id", "level", "channel", "totals", "manual", "note"):
-        covered = items.get(n["id"], [])
-        if not covered:
-            continue
-        money = ", ".join(f"{format_minor(t['demanded'], t['currency'])} {t['currency']}" for t in n["totals"])
-        what = "Pre-due reminder" if n["level"] == 0 else f"Level {n['level']} reminder"
-        by = "manual, " if n["manual"] else ""
-        drafts.append(
-            EventDraft(
-                company_id=company_id,
-                kind="notice.created",
-                customer_id=n["customer_id"],
-                summary=(
-                    f"{what} #{n['id']} ({by}{n['channel']}) about {', '.join(c[0] for c in covered)}: "
-                    f"demanding {money}" + (f"; note: {n['note']}" if n["note"] else "")
-                ),
-                data={"notice": n["id"], "level": n["level"], "invoices": [c[1] for c in covered]},
-            )
-        )
-        for number, invoice_id, _, action, level in covered:
-            if action == "handover":
-                drafts.append(
-                    EventDraft(
-                        company_id=company_id,
-                        kind="invoice.handed_over",
-                        customer_id=n["customer_id"],
-                        invoice_id=invoice_id,
-                        summary=f"{number} handed over to external collection at level {level}",
-                        data={"notice": n["id"]},
-                    )
-                )
-    write_events(drafts, actor, bulk.db_datetime(timezone.now()))
+    write_notice_events(scope, key, company_id, actor)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models
@@ -82,6 +82,12 @@ def update_from_values(
                 f"WHERE t.{connection.ops.quote_name(key)} = v.id",
                 params,
             )
+
+
+def db_date(value: date | None) -> Any:
+    """A date in the form the current database backend stores it (ISO text on SQLite: a value
+    handed over as text needs no adapter call when a row is bound)."""
+    return connection.ops.adapt_datefield_value(value)
 
 
 def db_datetime(value: datetime) -> Any:

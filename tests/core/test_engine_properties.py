@@ -7,6 +7,7 @@ due date to 200 days after it. The simulations run decide() day by day (or every
 company whose runs stop for a while) and apply after_notice() whenever a notice goes out.
 """
 
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -21,6 +22,7 @@ from arrears.core.engine import (
     InvoiceFacts,
     Reason,
     after_notice,
+    amount_thresholds,
     decide,
     next_reminder_on,
 )
@@ -281,6 +283,53 @@ def test_after_notice_refuses_every_non_sending_decision(situation):
     if not decision.sends:
         with pytest.raises(ValueError, match=f"^a {decision.reason} decision sends no notice$"):
             after_notice(state, decision, today)
+
+
+@given(situations())
+@example(
+    (
+        Policy("ex", "Pre-due", (Level(1, "a", 7),), pre_due=PreDue(3, {"EUR": 20000})),
+        InvoiceFacts(1, 1, "EUR", date(2026, 3, 10), 25000),
+        DunningState(),
+        date(2026, 3, 8),
+    )
+).via("the pre-due reminder's minimum")
+@example(
+    (
+        Policy("ex", "Two levels", (Level(1, "a", 7), Level(2, "b", 21, min_amounts={"EUR": 5000}))),
+        InvoiceFacts(1, 1, "EUR", date(2026, 3, 10), 6000),
+        DunningState(1, 0, date(2026, 3, 17)),
+        date(2026, 4, 20),
+    )
+).via("a later level's minimum")
+def test_amounts_reaching_the_same_thresholds_get_the_same_decision(situation):
+    # A run computes one decision for all invoices alike (arrears.dunning.engine_io.Planner): the
+    # amount counts only through the thresholds it reaches. The lowest and the highest amount of the
+    # band the invoice's amount falls in must decide as it does: a threshold decide() uses but
+    # amount_thresholds() leaves out splits some band, and the two ends of it decide differently.
+    policy, facts, state, today = situation
+    limits = amount_thresholds(policy, facts.currency)
+    assert list(limits) == sorted(set(limits))
+    band = bisect_right(limits, facts.outstanding)
+    lowest = limits[band - 1] if band > 0 else -(10**9)
+    highest = limits[band] - 1 if band < len(limits) else 10**9
+    decision = decide(facts, state, policy, today)
+    for amount in (lowest, highest):
+        assert bisect_right(limits, amount) == band
+        assert decide(replace(facts, outstanding=amount), state, policy, today) == decision
+
+
+def test_amount_thresholds_are_every_minimum_of_the_currency_and_the_paid_limit():
+    policy = Policy(
+        "t",
+        "Thresholds",
+        (Level(1, "a", 7, min_amounts={"EUR": 500}), Level(2, "b", 21, min_amounts={"CZK": 900})),
+        pre_due=PreDue(3, {"EUR": 20000}),
+        min_amounts={"EUR": 100},
+    )
+    assert amount_thresholds(policy, "EUR") == (0, 1, 100, 500, 20000)
+    assert amount_thresholds(policy, "CZK") == (0, 1, 900)
+    assert amount_thresholds(replace(policy, pre_due=None, levels=policy.levels[:1]), "USD") == (0, 1)
 
 
 # --- simulations over time ----------------------------------------------------------------------

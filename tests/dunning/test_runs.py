@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -20,6 +21,7 @@ from arrears.dunning.models import Notice, Run, RunDecision
 from arrears.dunning.policies import stored_policies
 from arrears.dunning.report import CSV_COLUMNS, as_csv, as_json
 from arrears.dunning.runs import RunRefused, approve_run, discard_run
+from arrears.history.models import Event
 from arrears.ledger.models import Invoice
 from tests.conftest import INVOICE_HEADER
 from tests.dunning.conftest import (
@@ -163,6 +165,33 @@ def test_a_report_of_a_day_without_reminders_says_why(book, company, actor):
     assert data["run"]["status"] == "nothing"
     assert data["run"]["message"] == "not a sending day: Saturday is not a sending day; no reminders on 2026-11-21"
     assert (data["notices"], data["not_reminded"], data["summary"]["looked_at"]) == ([], [], 0)
+
+
+def test_written_a_customer_and_an_event_at_a_time_a_run_records_the_same(book, company, actor, monkeypatch):
+    # A run writes decisions and notices a chunk of customers at a time and its history a chunk of
+    # events at a time; chunks of one change nothing: newest notice first, each with its invoices.
+    from arrears.dunning import engine_io, runs
+
+    add = engine_io.RunWriter.add
+    monkeypatch.setattr(engine_io.RunWriter, "add", lambda writer, plan: add(writer, plan, flush_at=1))
+    monkeypatch.setattr(runs, "write_notice_events", partial(engine_io.write_notice_events, chunk=1))
+    result = run(company, FRIDAY, actor)
+
+    sent = notices(result)
+    assert [items(n) for n in (sent["C1"], sent["C2"])] == [
+        [("F1", 1, "level", "CZK", 100000)],
+        [("G2", 1, "level", "EUR", 30000)],
+    ]
+    assert decisions(result)["H1"] == ("credit_covers", 0, None, "")
+    first, second = sorted(sent.values(), key=lambda n: n.pk, reverse=True)
+    assert [(e.data["notice"], e.summary) for e in Event.objects.filter(kind="notice.created").order_by("pk")] == [
+        (first.pk, f"Level 1 reminder #{first.pk} (email) about {items(first)[0][0]}: demanding {money(first)}"),
+        (second.pk, f"Level 1 reminder #{second.pk} (email) about {items(second)[0][0]}: demanding {money(second)}"),
+    ]
+
+
+def money(notice):
+    return ", ".join(f"{t['demanded'] / 100:.2f} {t['currency']}" for t in notice.totals)
 
 
 # --- Idempotent and one at a time -----------------------------------------------------------------------
