@@ -185,7 +185,14 @@ def ensure_paper_fallback(message: OutboxMessage, why: str) -> OutboxMessage | N
     siblings = OutboxMessage.objects.filter(notice_id=message.notice_id).exclude(pk=message.pk)
     if siblings.filter(status__in=["queued", "sending", "sent", "uncertain", "paper", "printed"]).exists():
         return None
-    paper, _ = OutboxMessage.objects.get_or_create(
+    paper, _ = _letter_for(message, why)
+    return paper
+
+
+def _letter_for(message: OutboxMessage, why: str) -> tuple[OutboxMessage, bool]:
+    """The notice's paper message (one per notice: the outbox key), created waiting for print."""
+    assert message.notice_id is not None
+    return OutboxMessage.objects.get_or_create(
         notice_id=message.notice_id,
         channel=OutboxMessage.Channel.LETTER,
         recipient="",
@@ -196,7 +203,6 @@ def ensure_paper_fallback(message: OutboxMessage, why: str) -> OutboxMessage | N
             "reason": why[:300],
         },
     )
-    return paper
 
 
 # -- journal actions ---------------------------------------------------------------------------
@@ -291,17 +297,7 @@ def send_on_paper(message: OutboxMessage, actor: Actor) -> OutboxMessage:
         raise JournalRefused(
             f"message #{locked.pk} is {locked.status}: only a failed, skipped, uncertain or cancelled one"
         )
-    paper, created = OutboxMessage.objects.get_or_create(
-        notice_id=locked.notice_id,
-        channel=OutboxMessage.Channel.LETTER,
-        recipient="",
-        defaults={
-            "company_id": locked.company_id,
-            "message_id": new_message_id(None, locked.notice_id),
-            "status": OutboxMessage.Status.PAPER,
-            "reason": f"on paper by {actor.label}: e-mail #{locked.pk} {locked.status}"[:300],
-        },
-    )
+    paper, created = _letter_for(locked, f"on paper by {actor.label}: e-mail #{locked.pk} {locked.status}")
     if not created and paper.status in ("paper", "printed"):
         raise JournalRefused(f"the reminder already has letter #{paper.pk} ({paper.status})")
     if not created:
