@@ -66,11 +66,16 @@ INSTALLED_APPS = [
     "arrears.dunning",
     "arrears.documents",
     "arrears.delivery",
+    "arrears.accounts",
+    "arrears.api",
+    "arrears.web",
     "arrears.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the UI's CSS and scripts from the installed package, with no web server in front.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "arrears.web.context.navigation",
             ],
         },
     },
@@ -128,8 +134,24 @@ TIME_ZONE = os.environ.get("ARREARS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+# The UI is for people at work: a session ends after 8 idle hours and with the browser.
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("ARREARS_SECURE_COOKIES", False)
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin's template preview shows a letter in a frame
+
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("ARREARS_STATIC_ROOT", WORK_DIR / "static"))
+# Without collectstatic (the embedded default), WhiteNoise serves the files from the apps.
+WHITENOISE_USE_FINDERS = True
+# Only for an operator who serves the files from a web server (collectstatic); without it,
+# WhiteNoise serves them from the installed apps.
+STATIC_ROOT = Path(os.environ["ARREARS_STATIC_ROOT"]) if os.environ.get("ARREARS_STATIC_ROOT") else None
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("ARREARS_MEDIA_ROOT", WORK_DIR / "media"))
 

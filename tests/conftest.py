@@ -34,6 +34,8 @@ def _files_in_tmp(settings, tmp_path: Path) -> None:
     """Whatever a test writes (the archive, demo output) goes to its own temporary folder, never
     into the working tree."""
     settings.WORK_DIR = tmp_path
+    # Passwords hashed for speed in tests only (PBKDF2's cost is the point in production).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,

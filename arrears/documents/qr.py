@@ -233,8 +233,9 @@ _DARK_RUNS = re.compile("1+")
 
 def matrix_svg(rows: Any, border: int = 4) -> str:
     """The QR code as one SVG path with a quiet zone: per run of dark modules in a row, a line one
-    module thick through its middle. Its square ends cover exactly the run's rectangle (the look of
-    filled rectangles), with half the drawing operators in the PDF for Typst to write and compress.
+    module thick through its middle. Its flat ends (SVG's default butt caps) cover exactly the run's
+    rectangle: the look of filled rectangles, with half the drawing operators in the PDF for Typst to
+    write and compress.
 
     `rows` are strings of "0" and "1" (`qr_rows`), or sequences of 0 and 1 (a segno matrix)."""
     size = len(rows) + 2 * border

@@ -91,7 +91,8 @@ def test_the_svg_covers_exactly_the_dark_modules_inside_a_quiet_zone(payload):
     size = len(rows) + 8
     assert f'viewBox="0 0 {size} {size}"' in svg
     assert f'<rect width="{size}" height="{size}" fill="#fff"/>' in svg
-    assert 'stroke="#000" stroke-width="1"' in svg  # a line one module thick: square ends, no caps
+    assert 'stroke="#000" stroke-width="1"' in svg  # a line one module thick, flat ends (butt caps)
+    assert "stroke-linecap" not in svg  # the default: butt, no cap past the run's end
     dark = {(x + 4, y + 4) for y, row in enumerate(rows) for x, v in enumerate(row) if v == "1"}
     assert modules_of(svg) == dark
     assert matrix_svg(segno.make(payload, error="m", micro=False, mask=2).matrix) == svg  # segno's rows too
