@@ -1,5 +1,6 @@
 """Delivery in the admin: sender accounts (the password is write-only), the journal of messages
-with its two actions (send again now, cancel), blocked addresses, print batches, the schedule."""
+with its two actions (send again now, cancel), blocked addresses, print batches, the schedule,
+webhook endpoints (the secret is write-only) and their event deliveries."""
 
 from __future__ import annotations
 
@@ -7,21 +8,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
+from arrears.delivery.events import REAL_EVENTS
 from arrears.delivery.models import (
     SPAM_SAFE_INTERVAL,
     BlockedAddress,
     DeliveryAttempt,
+    EventDelivery,
     OutboxMessage,
     PrintBatch,
     RunSchedule,
     SenderAccount,
     WebhookCall,
+    WebhookEndpoint,
 )
 from arrears.delivery.outbox import JournalRefused, cancel, send_again
 from arrears.delivery.printing import NothingToPrint, confirm_printed
+from arrears.delivery.webhooks import send_test_event
 from arrears.history.admin import ReadOnlyAdminMixin
 from arrears.history.services import Actor
 
@@ -161,3 +167,111 @@ class RunScheduleAdmin(admin.ModelAdmin[RunSchedule]):
 @admin.register(WebhookCall)
 class WebhookCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[WebhookCall]):
     list_display = ["action", "attempts", "last_status", "next_attempt_at", "finished_at", "last_error"]
+
+
+class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Never rendered back into the page: an empty field keeps the stored secret.
+    secret = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=(
+            "Write-only: it signs every event (HMAC-SHA256); give the receiver the same secret. At least 16 "
+            "characters, e.g. from 'python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"', or let "
+            "'arrears webhook add' make one. Leave empty to keep the current secret."
+        ),
+    )
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Where events are POSTed (https:// in production).",
+    )
+    events = forms.MultipleChoiceField(
+        choices=WebhookEndpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The events sent to this endpoint.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["company", "url", "description", "events", "active", "secret"]
+
+    def clean_secret(self) -> str:
+        value: str = self.cleaned_data.get("secret") or ""
+        if not value and self.instance.pk:
+            return str(self.instance.secret)
+        if len(value) < 16:
+            raise forms.ValidationError("A secret of at least 16 characters is needed.")
+        return value
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+    form = WebhookEndpointForm
+    list_display = ["id", "url", "company", "event_list", "active", "description", "pending", "failed", "created_at"]
+    list_filter = ["company", "active"]
+    search_fields = ["url", "description"]
+    actions = ["send_test"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEndpoint]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("company")
+            .annotate(
+                pending_count=Count(
+                    "deliveries",
+                    filter=Q(deliveries__status=EventDelivery.Status.PENDING, deliveries__event_type__in=REAL_EVENTS),
+                ),
+                failed_count=Count(
+                    "deliveries",
+                    filter=Q(deliveries__status=EventDelivery.Status.FAILED, deliveries__event_type__in=REAL_EVENTS),
+                ),
+            )
+        )
+
+    @admin.display(description="events")
+    def event_list(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.events or [])
+
+    @admin.display(description="pending", ordering="pending_count")
+    def pending(self, obj: WebhookEndpoint) -> int:
+        return int(getattr(obj, "pending_count", 0))
+
+    @admin.display(description="failed", ordering="failed_count")
+    def failed(self, obj: WebhookEndpoint) -> int:
+        return int(getattr(obj, "failed_count", 0))
+
+    @admin.action(description="Send a test event now (webhook.test, once)", permissions=["change"])
+    def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        actor = Actor.of_user(request.user)  # type: ignore[arg-type]
+        for endpoint in queryset:
+            delivery = send_test_event(endpoint, actor)
+            if delivery.status == EventDelivery.Status.DELIVERED:
+                self.message_user(request, f"Webhook #{endpoint.pk}: delivered, HTTP {delivery.last_status}.")
+            else:
+                self.message_user(
+                    request, f"Webhook #{endpoint.pk}: not delivered: {delivery.last_error}", messages.WARNING
+                )
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[EventDelivery]):
+    list_display = ["id", "created_at", "event_type", "endpoint", "status", "attempts", "last_status",
+                    "next_attempt_at", "finished_at", "last_error"]  # fmt: skip
+    list_filter = ["status", "event_type", "endpoint__company"]
+    search_fields = ["event_id", "delivery_id"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [f.name for f in EventDelivery._meta.fields]
+    actions = ["send_again_now"]
+
+    @admin.action(description="Send again now (failed deliveries: one more try)", permissions=["journal"])
+    def send_again_now(self, request: HttpRequest, queryset: QuerySet[EventDelivery]) -> None:
+        count = queryset.filter(status=EventDelivery.Status.FAILED).update(
+            status=EventDelivery.Status.PENDING, next_attempt_at=timezone.now(), finished_at=None
+        )
+        self.message_user(request, f"{count} failed delivery(ies) queued to be sent again by the worker.")
+
+    def has_journal_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("delivery.change_eventdelivery"))

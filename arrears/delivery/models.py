@@ -3,7 +3,7 @@ attempts, blocked addresses, print batches and the schedule of automatic runs.""
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
@@ -253,3 +253,67 @@ class WebhookCall(models.Model):
 
     def __str__(self) -> str:
         return f"webhook call for action {self.action_id} ({self.attempts} attempts)"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver of the company's events (notice sent, message failed, invoice handed over): each
+    event is POSTed as JSON, signed with HMAC-SHA256. The secret is write-only: never shown, never logged."""
+
+    class Event(models.TextChoices):
+        NOTICE_SENT = "notice.sent", "notice sent (an e-mail reminder was accepted by the mail server)"
+        MESSAGE_FAILED = "message.failed", "message failed (an e-mail could not be delivered)"
+        INVOICE_HANDED_OVER = "invoice.handed_over", "invoice handed over to external collection"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="webhook_endpoints")
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where events are POSTed (https:// in production).",
+    )
+    secret = models.CharField(max_length=200, help_text="Write-only: signs every event (HMAC-SHA256).")
+    events = models.JSONField(default=list, help_text="The event types sent to this endpoint.")
+    active = models.BooleanField(default=True, help_text="An inactive endpoint gets nothing, not even retries.")
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company", "id"]
+        indexes = [models.Index(fields=["company", "active"], name="webhook_endpoint_company")]
+
+    def __str__(self) -> str:  # never the secret
+        return f"webhook #{self.pk} {self.url}"
+
+
+class EventDelivery(models.Model):
+    """One event for one endpoint: written in the transaction of the fact it reports (a
+    transactional outbox), POSTed by the worker at least once, retried with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # The event's id (the body's "id"): the same for every endpoint the event goes to.
+    event_id = models.CharField(max_length=40)
+    # This delivery's id (the X-Arrears-Delivery header): the same on every retry.
+    delivery_id = models.CharField(max_length=40, unique=True)
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField(help_text="The body: id, type, created, company, data.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status = models.PositiveIntegerField(null=True, blank=True, help_text="HTTP status of the last reply.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "event deliveries"
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="event_once_per_endpoint")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="event_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} to webhook #{self.endpoint_id} ({self.status})"

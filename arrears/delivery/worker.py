@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from arrears.delivery import events as event_webhooks
 from arrears.delivery.liveness import Liveness
 from arrears.delivery.models import BlockedAddress, DeliveryAttempt, OutboxMessage, SenderAccount
 from arrears.delivery.outbox import ensure_paper_fallback
@@ -133,9 +134,10 @@ class Worker:
             work += start_due_runs(self.clock(), self.out)
             work += queue_run_reports(self.clock())
         work += self.send_due()
-        from arrears.delivery.webhooks import call_due_webhooks
+        from arrears.delivery.webhooks import call_due_webhooks, deliver_due_events
 
         work += call_due_webhooks(self.clock(), BACKOFF, self.actor)
+        work += deliver_due_events(self.clock(), BACKOFF, self.actor)
         return work
 
     # -- recovery ---------------------------------------------------------------------------
@@ -416,6 +418,7 @@ class Worker:
             if cursor.rowcount != 1:
                 log.warning("message #%s changed hands before its result was recorded", message.pk)
                 return
+            event_webhooks.message_recorded(message, Status.SENT, self.clock(), attempts=message.attempts + 1)
             cursor.execute(
                 f"UPDATE {bulk.table(DeliveryAttempt)} SET finished_at = %s, outcome = %s, smtp_code = %s, "
                 "reply = %s WHERE id = %s",
@@ -479,6 +482,9 @@ class Worker:
             if not changed:
                 log.warning("message #%s changed hands before its result was recorded", message.pk)
                 return
+            # Event webhooks (notice.sent, message.failed) commit or roll back with the outcome.
+            error = update.get("last_error", "") if update.get("status") == Status.FAILED else ""
+            event_webhooks.message_recorded(message, update.get("status", ""), now, attempts=attempt, error=error)
             line = {"finished_at": now, "outcome": outcome, "smtp_code": result.code, "reply": result.reply}
             if provisional is not None:
                 DeliveryAttempt.objects.filter(pk=provisional).update(**line)

@@ -30,7 +30,7 @@ from arrears.dunning.engine_io import (
 )
 from arrears.dunning.models import DunningAction, InvoiceDunning, Notice, NoticeItem, Run
 from arrears.dunning.policies import PolicySet
-from arrears.dunning.signals import notices_created
+from arrears.dunning.signals import invoices_handed_over, notices_created
 from arrears.history.services import Actor, EventDraft
 from arrears.ledger import bulk
 from arrears.ledger.allocation_io import write_events
@@ -341,10 +341,17 @@ def _approve(run_id: int | None, company_id: int, as_of: date, actor: Actor, not
         )
         for a in actions
     )
+    handovers = list(
+        NoticeItem.objects.filter(notice__in=notices, excluded=False, action="handover").values_list(
+            "invoice_id", "notice_id", "level"
+        )
+    )
     created = list(notices.values_list("id", flat=True))
     notices.update(status=Notice.Status.CREATED)
     # Delivery writes the outbox rows here, in this transaction: nothing leaves unless recorded.
     notices_created.send(sender=Notice, notice_ids=created)
+    if handovers:
+        invoices_handed_over.send(sender=Notice, company_id=company_id, by="level", items=handovers)
 
 
 def _record(scope: str, key: int | None, company_id: int, actor: Actor) -> None:

@@ -20,6 +20,7 @@ from arrears.dunning.engine_io import Looked, load_lookups, plan_customer, strea
 from arrears.dunning.models import InvoiceDunning, Notice, NoticeItem
 from arrears.dunning.policies import PolicySet, stored_policies
 from arrears.dunning.runs import _approve, sending_days, totals_left
+from arrears.dunning.signals import invoices_handed_over
 from arrears.history.services import Actor, EventDraft, record
 from arrears.ledger.models import Invoice
 
@@ -409,6 +410,13 @@ def hand_over(
             actor,
             customer_id=customer.pk,
             invoice_id=invoice.pk,
+        )
+    if chosen:
+        invoices_handed_over.send(
+            sender=InvoiceDunning,
+            company_id=customer.company_id,
+            by="hand",
+            items=[(invoice.pk, None, None) for invoice in chosen],
         )
     return len(chosen)
 
