@@ -202,7 +202,11 @@ class Notice(models.Model):
 
     class Meta:
         ordering = ["-notice_date", "-id"]
-        indexes = [models.Index(fields=["customer", "notice_date"], name="notice_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "notice_date"], name="notice_customer_date"),
+            # The reminder book: a company's notices, newest first, a page at a time.
+            models.Index(fields=["company", "notice_date", "id"], name="notice_company_date"),
+        ]
 
     def __str__(self) -> str:
         return f"notice #{self.pk} to {self.customer_id}, level {self.level}"
