@@ -151,6 +151,8 @@ class OutboxMessage(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["notice"], name="outbox_notice"),
             models.Index(fields=["company", "status"], name="outbox_company_status"),
+            # The dashboard's "this week" counts and the outbox list, newest first, per company.
+            models.Index(fields=["company", "created_at"], name="outbox_company_created"),
         ]
 
     def __str__(self) -> str:
