@@ -130,6 +130,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("cs", "Čeština"), ("de", "Deutsch"), ("pl", "Polski"), ("ru", "Русский")]
+# The UI's translations (scripts/messages.py makes them); letters have per-language templates.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("ARREARS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -169,3 +171,6 @@ LOGGING = {
 
 # An extra certificate authority to trust for SMTP over TLS (an internal relay with its own CA).
 SMTP_CA_FILE = os.environ.get("ARREARS_SMTP_CA_FILE", "")
+
+# Mail to arrears' users (password reset): recorded, then sent over a sender account (accounts/mail.py).
+EMAIL_BACKEND = "arrears.accounts.mail.SenderAccountBackend"
