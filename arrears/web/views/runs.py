@@ -23,6 +23,7 @@ from arrears.dunning.runs import RunRefused, approve_run, discard_run, start_run
 from arrears.dunning.services import DunningActionError, change_item_level, exclude_item, exclude_notice
 from arrears.web.access import current_company, role_required, web_actor
 from arrears.web.paging import page_of
+from arrears.web.reasons import decision_words
 from arrears.web.selectors import runs as q
 from arrears.web.views.notices import DELIVERY_LABELS, labelled, labelled_message
 
@@ -145,7 +146,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             reason = ""
         page = page_of(request, q.decisions(run, reason))
         for d in page.object_list:
-            d.words = q.words(d.reason, d.level, d.repetition, d.next_possible_on, d.detail, d.invoice.currency)
+            d.words = decision_words(d.reason, d.level, d.repetition, d.detail, d.invoice.currency)
         context.update(page=page, reason=reason)
     else:
         customer = request.GET.get("customer", "").strip()[:100]
