@@ -105,6 +105,8 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "due_date"], name="invoice_customer_due"),
+            # The dashboard's DSO: what a company invoiced in the last 90 days.
+            models.Index(fields=["company", "issue_date"], name="invoice_company_issued"),
             models.Index(
                 fields=["company", "variable_symbol"], condition=~Q(variable_symbol=""), name="invoice_variable_symbol"
             ),
