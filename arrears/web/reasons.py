@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arrears.core.engine import Reason
 from arrears.web.templatetags.arrears_ui import day, money
@@ -55,3 +56,25 @@ def decision_words(reason: str, level: int, repetition: int, detail: str, curren
         Reason.NOT_SENDING_DAY: _("not a sending day: %(day)s") % {"day": when},
     }
     return words.get(code, reason.replace("_", " "))
+
+
+# Reasons in short, as filters and counts show them; `decision_words` says a single decision in full.
+REASON_LABELS = {
+    Reason.LEVEL: gettext_lazy("due for the next level"),
+    Reason.REPEAT: gettext_lazy("due for a repetition"),
+    Reason.PRE_DUE: gettext_lazy("reminder before the due date"),
+    Reason.PAID: gettext_lazy("paid"),
+    Reason.HANDED_OVER: gettext_lazy("handed over"),
+    Reason.STOPPED: gettext_lazy("reminding stopped"),
+    Reason.EXCLUDED_CUSTOMER: gettext_lazy("customer excluded"),
+    Reason.EXCLUDED_INVOICE: gettext_lazy("invoice excluded"),
+    Reason.DISPUTED: gettext_lazy("disputed"),
+    Reason.PAUSED: gettext_lazy("paused"),
+    Reason.BELOW_MINIMUM: gettext_lazy("below the minimum amount"),
+    Reason.BELOW_LEVEL_MINIMUM: gettext_lazy("below the next level's minimum"),
+    Reason.NOT_YET_DUE: gettext_lazy("not yet due"),
+    Reason.TOO_SOON: gettext_lazy("too soon since the last notice"),
+    Reason.ALL_LEVELS_SENT: gettext_lazy("all levels sent"),
+    Reason.CREDIT_COVERS: gettext_lazy("covered by credit"),
+    Reason.NOT_SENDING_DAY: gettext_lazy("not a sending day"),
+}

@@ -18,6 +18,7 @@ from arrears.dunning.services import dunning_status
 from arrears.history.models import Event, Note
 from arrears.ledger.models import Allocation, Invoice, Payment
 from arrears.ledger.selectors.balance import CustomerBalance, InvoiceLine, customer_balance
+from arrears.web.reasons import decision_words
 
 # --- The list ------------------------------------------------------------------------------------------
 
@@ -177,25 +178,6 @@ def groups_of(company: Company) -> QuerySet[CustomerGroup]:
 
 # --- The card ------------------------------------------------------------------------------------------
 
-REASON_LABELS = {
-    "level": _("next level due"),
-    "repeat": _("repetition due"),
-    "pre_due": _("pre-due reminder due"),
-    "paid": _("paid"),
-    "handed_over": _("handed over to external collection"),
-    "stopped": _("reminding stopped by hand"),
-    "excluded_customer": _("customer excluded from dunning"),
-    "excluded_invoice": _("invoice excluded from dunning"),
-    "disputed": _("disputed"),
-    "paused": _("paused"),
-    "below_minimum": _("below the minimum amount"),
-    "below_level_minimum": _("below the level's minimum amount"),
-    "not_yet_due": _("not yet due for a reminder"),
-    "too_soon": _("too soon after the last reminder"),
-    "all_levels_sent": _("all levels sent"),
-    "credit_covers": _("covered by the customer's credit"),
-    "not_sending_day": _("not a sending day"),
-}
 
 
 def find_customer(company: Company, key: str) -> Customer | None:
@@ -363,7 +345,9 @@ def customer_card(customer: Customer, today: date) -> CustomerCard:
         if inv.pk in looked:
             decision = looked[inv.pk][0].decision
             row.reason = decision.reason.value
-            row.reason_label = str(REASON_LABELS.get(row.reason, row.reason))
+            row.reason_label = decision_words(
+                row.reason, decision.level, decision.repetition, decision.detail, inv.currency
+            )
             row.due_now = decision.sends
             row.next_possible_on = today if decision.sends else decision.next_possible_on
         row.waiting_notice = waiting.get(inv.pk)

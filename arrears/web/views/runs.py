@@ -23,30 +23,10 @@ from arrears.dunning.runs import RunRefused, approve_run, discard_run, start_run
 from arrears.dunning.services import DunningActionError, change_item_level, exclude_item, exclude_notice
 from arrears.web.access import current_company, role_required, web_actor
 from arrears.web.paging import page_of
-from arrears.web.reasons import decision_words
+from arrears.web.reasons import REASON_LABELS, decision_words
 from arrears.web.selectors import runs as q
 from arrears.web.views.notices import DELIVERY_LABELS, labelled, labelled_message
 
-# Reasons as a filter shows them (the words of a single decision come from core.engine.explain).
-REASON_LABELS = {
-    Reason.LEVEL: gettext_lazy("due for the next level"),
-    Reason.REPEAT: gettext_lazy("due for a repetition"),
-    Reason.PRE_DUE: gettext_lazy("reminder before the due date"),
-    Reason.PAID: gettext_lazy("paid"),
-    Reason.HANDED_OVER: gettext_lazy("handed over"),
-    Reason.STOPPED: gettext_lazy("reminding stopped"),
-    Reason.EXCLUDED_CUSTOMER: gettext_lazy("customer excluded"),
-    Reason.EXCLUDED_INVOICE: gettext_lazy("invoice excluded"),
-    Reason.DISPUTED: gettext_lazy("disputed"),
-    Reason.PAUSED: gettext_lazy("paused"),
-    Reason.BELOW_MINIMUM: gettext_lazy("below the minimum amount"),
-    Reason.BELOW_LEVEL_MINIMUM: gettext_lazy("below the next level's minimum"),
-    Reason.NOT_YET_DUE: gettext_lazy("not yet due"),
-    Reason.TOO_SOON: gettext_lazy("too soon since the last notice"),
-    Reason.ALL_LEVELS_SENT: gettext_lazy("all levels sent"),
-    Reason.CREDIT_COVERS: gettext_lazy("covered by credit"),
-    Reason.NOT_SENDING_DAY: gettext_lazy("not a sending day"),
-}
 REASONS = {r.value for r in Reason}
 
 STATUS_LABELS = {
