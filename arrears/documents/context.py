@@ -156,8 +156,18 @@ def _money_pattern(locale: Locale, currency: str) -> tuple[NumberPattern, str | 
     def fill(part: str) -> str:
         return part.replace("¤¤", currency.upper()).replace("¤", symbol)
 
-    pattern.prefix = (fill(pattern.prefix[0]), fill(pattern.prefix[1]))
-    pattern.suffix = (fill(pattern.suffix[0]), fill(pattern.suffix[1]))
+    def spaced_prefix(part: str) -> str:
+        # CLDR's currency spacing, which Babel leaves out: a code or a symbol ending in a letter
+        # gets a no-break space before the digits ("CZK 1,210.00", never "CZK1,210.00").
+        text = fill(part)
+        return text + "\u00a0" if part.endswith("¤") and text[-1:].isalpha() else text
+
+    def spaced_suffix(part: str) -> str:
+        text = fill(part)
+        return "\u00a0" + text if part.startswith("¤") and text[:1].isalpha() else text
+
+    pattern.prefix = (spaced_prefix(pattern.prefix[0]), spaced_prefix(pattern.prefix[1]))
+    pattern.suffix = (spaced_suffix(pattern.suffix[0]), spaced_suffix(pattern.suffix[1]))
     return pattern, None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -138,7 +139,10 @@ def babel_money(minor: int, currency: str, locale: Locale) -> str:
     digits = {"JPY": 0, "KWD": 3, "BHD": 3}.get(currency, 2)
     pattern = copy.copy(locale.currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
-    return str(pattern.apply(Decimal(minor).scaleb(-digits), locale, currency=currency, currency_digits=False))
+    text = str(pattern.apply(Decimal(minor).scaleb(-digits), locale, currency=currency, currency_digits=False))
+    # CLDR's currency spacing (Babel leaves it out): a letter of the currency touching a digit is
+    # parted from it by a no-break space.
+    return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", "\u00a0", text)
 
 
 @pytest.mark.parametrize(
@@ -150,3 +154,10 @@ def test_money_is_what_babel_writes(language):
     for currency in ("CZK", "EUR", "CHF", "USD", "JPY", "KWD", "BHD", "PLN", "RUB", "RSD"):
         for minor in (0, 1, -1, 100, -123456, 123456789, rnd.randint(-(10**12), 10**12)):
             assert money(minor, currency, locale) == babel_money(minor, currency, locale)
+
+
+def test_a_currency_code_is_parted_from_the_digits_by_a_no_break_space():
+    assert money(121000, "CZK", locale_for("en")) == "CZK\u00a01,210.00"
+    assert money(-534, "PLN", locale_for("en")) == "-PLN\u00a05.34"
+    assert money(534, "EUR", locale_for("en")) == "€5.34"  # a symbol keeps to the digits
+    assert money(121000, "CZK", locale_for("cs")) == "1\u00a0210,00\u00a0Kč"

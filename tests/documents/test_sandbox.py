@@ -164,10 +164,10 @@ def test_numbers_may_still_be_formatted_arithmetically():
     ("minor", "currency", "language", "shown"),
     [
         (123456, "RSD", "cs", "1 234,56 RSD"),  # CLDR would print 1 235: never round what is owed
-        (1234567, "IQD", "en", "IQD1,234.567"),
+        (1234567, "IQD", "en", "IQD 1,234.567"),
         (1234, "JPY", "de", "1.234 ¥"),
         (123450, "EUR", "cs", "1 234,50 €"),
-        (1234500, "KWD", "en", "KWD1,234.500"),
+        (1234500, "KWD", "en", "KWD 1,234.500"),
         (-500, "CZK", "cs", "-5,00 Kč"),
     ],
 )
