@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
-from arrears.web.views import actions, auth, config, customers, dashboard, notices, outbox, printing, runs
+from arrears.web.views import actions, auth, config, customers, dashboard, imports, notices, outbox, printing, runs
 
 app_name = "web"
 
@@ -50,6 +50,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *printing.urlpatterns,
     *actions.urlpatterns,
     *config.urlpatterns,
+    *imports.urlpatterns,
 ]
 
 # Pages anyone may open: the login and the password reset. Every other page needs a role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 import time
 from argparse import ArgumentParser
@@ -12,9 +13,11 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from arrears.accounts.roles import Role, set_role
 from arrears.companies.models import Company
 from arrears.companies.services import create_company
 from arrears.core.money import format_minor
@@ -35,6 +38,8 @@ from arrears.ledger.selectors.overview import AGING_BUCKETS, largest_debtors, re
 DATA = Path(__file__).resolve().parents[2] / "data"
 # The sample data describes the ledger as it stood on this day; the demo looks at it from there.
 SAMPLE_DAY = date(2026, 11, 20)
+# The user the demo sets up for the web UI (`arrears web`), with the role manager.
+DEMO_USER = "demo"
 
 
 class Command(BaseCommand):
@@ -143,6 +148,26 @@ class Command(BaseCommand):
         w(self.style.MIGRATE_HEADING("Done"))
         w(f"   The journal of what was sent: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears outbox list")
         w(f"   Explore: ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears customer show C0010 --as-of {as_of}")
+        password = self._demo_user()
+        w(
+            f"   Web UI: run `ARREARS_HOME={settings.WORK_DIR} .venv/bin/arrears web` and open http://127.0.0.1:8000/"
+            f" — log in as {DEMO_USER} / {password}"
+        )
+        w("   (a manager; the password is new on every demo run; more users: arrears user add NAME --role clerk)")
+
+    def _demo_user(self) -> str:
+        """The user "demo" with the role manager, and a fresh random password for this run (returned, to be
+        shown once). Random, not fixed: a demo run against a real database must not leave a known login."""
+        user, _ = User.objects.get_or_create(
+            username=DEMO_USER, defaults={"first_name": "Demo", "last_name": "Accountant", "email": "demo@example.com"}
+        )
+        alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # nothing to mistake or mistype
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        user.set_password(password)
+        user.is_active = True
+        user.save()
+        set_role(user, Role.MANAGER)
+        return password
 
     def _write_letters(self, run: Run, w: Any) -> None:
         from django.conf import settings
