@@ -232,7 +232,7 @@ def test_the_card_shows_each_open_invoices_dunning_state(world, client_for):
     assert rows["202600016"].next_possible_on == date(2026, 11, 30)
     assert rows["202600017"].reason == "all_levels_sent"
     assert rows["202600017"].next_possible_on is None
-    assert "too soon since the last notice, next possible on Nov 30, 2026" in html
+    assert "too soon since the last notice, next possible on Nov\u00a030,\u00a02026" in html
     assert "all levels sent; no further automatic reminder" in html
 
 

@@ -26,7 +26,7 @@ def test_in_english_every_reason_reads_like_the_core_explains_it(reason):
     with translation.override("en"):
         ui = decision_words(reason.value, 2, 1, detail, "CZK")
     if detail[:4] == "2026":  # the UI writes dates for people, the core as ISO
-        core = core.replace(detail, date.fromisoformat(detail).strftime("%b %-d, %Y"))
+        core = core.replace(detail, date.fromisoformat(detail).strftime("%b %-d, %Y").replace(" ", "\u00a0"))
     if reason is Reason.BELOW_LEVEL_MINIMUM:
         assert ui == f"below the minimum of level 3 ({money(50000, 'CZK')})"
         assert "500.00" in ui
@@ -36,3 +36,17 @@ def test_in_english_every_reason_reads_like_the_core_explains_it(reason):
 
 def test_an_unknown_code_is_shown_readably():
     assert decision_words("something_new", 1, 0, "", "EUR") == "something new"
+
+
+def test_dates_in_the_ui_do_not_wrap_inside():
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from arrears.web.templatetags.arrears_ui import day, moment
+
+    with translation.override("en"):
+        assert day(date(2026, 11, 30)) == "Nov\u00a030,\u00a02026"
+        shown = moment(timezone.make_aware(datetime(2026, 11, 30, 9, 5)))
+    assert " " not in shown
+    assert "\u00a0" in shown

@@ -30,6 +30,11 @@ def money(minor: int | None, currency: str) -> str:
     return format_money(int(minor), currency, _locale())
 
 
+def _unbroken(text: str) -> str:
+    # A date is one thing to read: "Nov 30, 2026" never wraps into "Nov / 30, / 2026" in a column.
+    return text.replace(" ", "\u00a0").replace("\u202f", "\u00a0")
+
+
 @register.filter
 def day(value: date | datetime | None) -> str:
     if value is None:
@@ -38,7 +43,7 @@ def day(value: date | datetime | None) -> str:
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     from babel.dates import format_date
 
-    return format_date(value, format="medium", locale=_locale())
+    return _unbroken(format_date(value, format="medium", locale=_locale()))
 
 
 @register.filter
@@ -48,7 +53,7 @@ def moment(value: datetime | None) -> str:
     from babel.dates import format_datetime
 
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return format_datetime(local, format="short", locale=_locale())
+    return _unbroken(format_datetime(local, format="short", locale=_locale()))
 
 
 @register.simple_tag
