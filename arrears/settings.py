@@ -174,3 +174,6 @@ SMTP_CA_FILE = os.environ.get("ARREARS_SMTP_CA_FILE", "")
 
 # Mail to arrears' users (password reset): recorded, then sent over a sender account (accounts/mail.py).
 EMAIL_BACKEND = "arrears.accounts.mail.SenderAccountBackend"
+# Which sender account sends that mail: "company" or "company/account"; empty = the first company's
+# default account.
+ARREARS_ACCOUNT_MAIL_SENDER = os.environ.get("ARREARS_ACCOUNT_MAIL_SENDER", "")
