@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from arrears.documents.context import locale_for
 from arrears.documents.context import money as format_money
@@ -73,3 +73,60 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+# --- Who did something, for people to read ------------------------------------------------------------
+
+_PROCESSES = {
+    "system": gettext_lazy("system"),
+    "import": gettext_lazy("data import"),
+    "demo": gettext_lazy("demo data"),
+    "scheduler": gettext_lazy("scheduler"),
+}
+
+
+def _actor_words(label: str) -> str:
+    """Words for an automatic actor's label ("worker:vm:27841:…" -> "delivery worker")."""
+    kind, _sep, rest = label.partition(":")
+    if kind == "worker":
+        return gettext("delivery worker")
+    if kind == "cli":
+        return gettext("command line (%(user)s)") % {"user": rest} if rest else gettext("command line")
+    if kind == "api":
+        return gettext("API (%(user)s)") % {"user": rest} if rest else gettext("API")
+    if label in _PROCESSES:
+        return str(_PROCESSES[label])
+    return label
+
+
+@register.filter
+def actor(value: Any) -> SafeString:
+    """{{ event|actor }} or {{ run.actor_label|actor }}: a user by the full name, a process in words;
+    the stored label stays in the title attribute."""
+    if isinstance(value, str) or value is None:
+        user, label = None, value or ""
+    else:
+        user, label = getattr(value, "actor", None), getattr(value, "actor_label", "") or ""
+    if user is not None:
+        name = user.get_full_name() or user.get_username()
+        return format_html('<span title="{}">{}</span>', user.get_username(), name)
+    if not label:
+        return format_html('<span class="muted">{}</span>', gettext("system"))
+    words = _actor_words(label)
+    if words == label:
+        return format_html("<span>{}</span>", label)
+    return format_html('<span class="muted" title="{}">{}</span>', label, words)
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """{{ "cs"|language_name }} -> "Czech" for an English reader, "čeština" for a Czech one."""
+    if not code:
+        return ""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(_locale())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name or code

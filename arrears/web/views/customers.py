@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from arrears.accounts.roles import Role
@@ -62,6 +63,38 @@ from arrears.web.templatetags.arrears_ui import money
 
 HISTORY_PER_PAGE = 20
 
+# What a kind of history event is, in words (the stored code stays in a title attribute).
+EVENT_LABELS = {
+    "notice.created": gettext_lazy("reminder"),
+    "notice.sent": gettext_lazy("reminder sent"),
+    "notice.excluded": gettext_lazy("reminder excluded"),
+    "notice.item_excluded": gettext_lazy("invoice taken out of a reminder"),
+    "notice.items_dropped": gettext_lazy("invoices dropped from a reminder"),
+    "notice.level_changed": gettext_lazy("level changed"),
+    "message.sent": gettext_lazy("e-mail sent"),
+    "message.failed": gettext_lazy("sending failed"),
+    "message.printed": gettext_lazy("letter printed"),
+    "message.skipped": gettext_lazy("message skipped"),
+    "message.uncertain": gettext_lazy("delivery uncertain"),
+    "message.action": gettext_lazy("delivery"),
+    "document.archived": gettext_lazy("archived"),
+    "allocation.created": gettext_lazy("payment paired"),
+    "allocation.removed": gettext_lazy("pairing undone"),
+    "dunning.paused": gettext_lazy("paused"),
+    "dunning.resumed": gettext_lazy("resumed"),
+    "dunning.stopped": gettext_lazy("reminding stopped"),
+    "dunning.excluded": gettext_lazy("excluded from dunning"),
+    "dunning.included": gettext_lazy("dunning on again"),
+    "dunning.disputed": gettext_lazy("disputed"),
+    "dunning.dispute_settled": gettext_lazy("dispute settled"),
+    "dunning.level_reached": gettext_lazy("level reached"),
+    "invoice.handed_over": gettext_lazy("handed over to collection"),
+    "invoice.updated": gettext_lazy("invoice changed"),
+    "customer.updated": gettext_lazy("customer changed"),
+    "action.webhook": gettext_lazy("webhook call"),
+    "note.added": gettext_lazy("note"),
+}
+
 
 @role_required(Role.VIEWER)
 def customer_list(request: HttpRequest) -> HttpResponse:
@@ -101,6 +134,8 @@ def _history_context(request: HttpRequest, customer: Customer) -> dict[str, Any]
     history = Paginator(history_rows(customer), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
     events = list(history.object_list)
     attach_notes(events)
+    for e in events:
+        e.kind_label = EVENT_LABELS.get(e.kind, e.kind)  # type: ignore[attr-defined]
     return {"history": history, "events": events, "customer": customer, "key": customer_key(customer)}
 
 

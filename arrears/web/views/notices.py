@@ -26,7 +26,7 @@ from arrears.documents.letters import print_letter, render_letter
 from arrears.documents.models import ArchivedDocument
 from arrears.documents.sandbox import TemplateProblem
 from arrears.documents.texts import MissingText
-from arrears.dunning.models import Notice, NoticeItem
+from arrears.dunning.models import Level, Notice, NoticeItem
 from arrears.web.access import current_company, role_required, web_actor
 from arrears.web.paging import page_of
 from arrears.web.selectors.notices import NoticeFilter, messages_of, next_reminders, notice_rows
@@ -122,6 +122,18 @@ def _text_of(message: EmailMessage) -> str:
     return str(content)
 
 
+def _level_name(notice: Notice) -> str:
+    """The name of the notice's level in its policy ("First reminder"), or "" when not known."""
+    if not notice.level or not notice.policy_code:
+        return ""
+    name = (
+        Level.objects.filter(policy__company_id=notice.company_id, policy__code=notice.policy_code, number=notice.level)
+        .values_list("name", flat=True)
+        .first()
+    )
+    return name or ""
+
+
 @role_required(Role.VIEWER)
 def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = _notice(request, notice_id)
@@ -170,6 +182,7 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
             "next_known": notice.pk in following,
             "next_on": following.get(notice.pk),
             "delivery_labels": DELIVERY_LABELS,
+            "level_name": _level_name(notice),
         },
     )
 

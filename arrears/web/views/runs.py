@@ -57,6 +57,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
     if status in Run.Status.values:
         runs = runs.filter(status=status)
     page = page_of(request, runs)
+    for run in page.object_list:
+        run.status_label = STATUS_LABELS.get(run.status, run.status)
     return render(
         request,
         "web/runs/list.html",
