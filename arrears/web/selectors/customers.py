@@ -179,7 +179,6 @@ def groups_of(company: Company) -> QuerySet[CustomerGroup]:
 # --- The card ------------------------------------------------------------------------------------------
 
 
-
 def find_customer(company: Company, key: str) -> Customer | None:
     """A customer of the company by its external id or, failing that, by its number in arrears."""
     customer = Customer.objects.filter(company=company, external_id=key).select_related("company").first()

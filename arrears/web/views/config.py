@@ -49,6 +49,7 @@ from arrears.web.forms.config import (
     TokenForm,
     render_draft,
 )
+from arrears.web.labels import CHANNEL_LABELS
 from arrears.web.paging import page_of
 
 PREVIEW_NOTICES = 20
@@ -61,11 +62,7 @@ WEEKDAYS = [
     gettext_lazy("Sat"),
     gettext_lazy("Sun"),
 ]
-CHANNELS = {
-    "email": gettext_lazy("e-mail"),
-    "letter": gettext_lazy("letter"),
-    "both": gettext_lazy("e-mail and letter"),
-}
+CHANNELS = CHANNEL_LABELS
 ACTIONS = {"none": "", "handover": gettext_lazy("hand over to collection"), "webhook": gettext_lazy("call a webhook")}
 REASONS = {
     "level": gettext_lazy("due for the next level"),

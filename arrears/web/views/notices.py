@@ -28,6 +28,7 @@ from arrears.documents.sandbox import TemplateProblem
 from arrears.documents.texts import MissingText
 from arrears.dunning.models import Level, Notice, NoticeItem
 from arrears.web.access import current_company, role_required, web_actor
+from arrears.web.labels import CHANNEL_LABELS
 from arrears.web.paging import page_of
 from arrears.web.selectors.notices import NoticeFilter, messages_of, next_reminders, notice_rows
 
@@ -48,11 +49,6 @@ DELIVERY_LABELS: dict[str, StrOrPromise] = {
     OutboxMessage.Status.SKIPPED: gettext_lazy("skipped"),
     OutboxMessage.Status.CANCELLED: gettext_lazy("cancelled"),
     OutboxMessage.Status.UNCERTAIN: gettext_lazy("uncertain"),
-}
-CHANNEL_LABELS: dict[str, StrOrPromise] = {
-    "email": gettext_lazy("e-mail"),
-    "letter": gettext_lazy("letter"),
-    "both": gettext_lazy("e-mail and letter"),
 }
 
 
