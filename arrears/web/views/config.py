@@ -28,7 +28,8 @@ from arrears.accounts.tokens import issue_token, revoke_token
 from arrears.companies.models import Company
 from arrears.customers.models import Customer
 from arrears.delivery.models import SPAM_SAFE_INTERVAL, SenderAccount
-from arrears.delivery.smtp import Outcome, SmtpSession, check_account
+from arrears.delivery.probe import send_probe
+from arrears.delivery.smtp import Outcome, check_account
 from arrears.documents.batch import one_letter
 from arrears.documents.checks import template_keys
 from arrears.documents.compose import notice_context, sample_context
@@ -440,26 +441,11 @@ def senders(request: HttpRequest) -> HttpResponse:
 def send_test_message(account: SenderAccount, to: str) -> tuple[bool, str]:
     """Connect, secure, log in and send one short e-mail right away, as `arrears smtp test --to` does.
     Returns (sent, what happened); the message does not go through the outbox."""
-    from arrears.delivery.mime import build_message
-    from arrears.delivery.outbox import new_message_id
-
     try:
         features = check_account(account)
     except Exception as exc:
         return False, f"{account.host}:{account.port} ({account.security}): {type(exc).__name__}: {exc}"
-    data, _envelope = build_message(
-        account,
-        to=to,
-        subject=f"arrears: test message from account {account.code}",
-        text="This test message shows that arrears can send through this account.\n",
-        message_id=new_message_id(account, None),
-        date=timezone.now(),
-    )
-    session = SmtpSession(account)
-    try:
-        result = session.send(account.address, [to], data, commit_point=lambda: True)
-    finally:
-        session.close()
+    result = send_probe(account, to)
     if result.outcome != Outcome.SENT:
         return False, f"{result.outcome} {result.code or ''} {result.reply}".replace("  ", " ").strip()
     return True, f"{result.code} {result.reply} (server offers: {features})"

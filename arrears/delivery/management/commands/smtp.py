@@ -163,25 +163,10 @@ class Command(BaseCommand):
             steps.append(f"logged in as {account.username}")
         self.stdout.write(f"{', '.join(steps)}; the server offers: {features}")
         if to:
-            from django.utils import timezone
+            from arrears.delivery.probe import send_probe
+            from arrears.delivery.smtp import Outcome
 
-            from arrears.delivery.mime import build_message
-            from arrears.delivery.outbox import new_message_id
-            from arrears.delivery.smtp import Outcome, SmtpSession
-
-            data, _envelope = build_message(
-                account,
-                to=to,
-                subject=f"arrears: test message from account {account.code}",
-                text="This test message shows that arrears can send through this account.\n",
-                message_id=new_message_id(account, None),
-                date=timezone.now(),
-            )
-            session = SmtpSession(account)
-            try:
-                result = session.send(account.address, [to], data, commit_point=lambda: True)
-            finally:
-                session.close()
+            result = send_probe(account, to)
             if result.outcome != Outcome.SENT:
                 raise CommandError(f"not sent: {result.outcome} {result.code or ''} {result.reply}")
             self.stdout.write(f"test message sent to {to}: {result.code} {result.reply}")
