@@ -160,6 +160,9 @@ MEDIA_ROOT = Path(os.environ.get("ARREARS_MEDIA_ROOT", WORK_DIR / "media"))
 # Rows written per statement by bulk imports and the engine; large enough to amortise a
 # round trip, small enough to keep memory flat.
 ARREARS_CHUNK_SIZE = int(os.environ.get("ARREARS_CHUNK_SIZE", "5000"))
+# The largest file set one upload on the import page may carry (the web server refuses a bigger
+# request before reading it). 200 MB holds about two million invoice rows as CSV.
+ARREARS_MAX_UPLOAD_MB = int(os.environ.get("ARREARS_MAX_UPLOAD_MB", "200"))
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from email.utils import formataddr
 from typing import Any
 
@@ -58,6 +59,10 @@ def account_mail_sender() -> tuple[SenderAccount | None, str]:
     return (account, "") if account is not None else (None, NO_ACCOUNT)
 
 
+MAIL_WINDOW = timedelta(hours=1)
+MAILS_PER_WINDOW = 3
+
+
 class SenderAccountBackend(BaseEmailBackend):
     """Django e-mail backend: record, then send over the sender account, then record the reply."""
 
@@ -75,7 +80,14 @@ class SenderAccountBackend(BaseEmailBackend):
         recipients = [str(r) for r in message.recipients()]
         if not recipients:
             return False
-        row = AccountMail.objects.create(recipients=", ".join(recipients)[:5000], subject=str(message.subject)[:300])
+        joined = ", ".join(recipients)[:5000]
+        recent = AccountMail.objects.filter(recipients=joined, created_at__gte=timezone.now() - MAIL_WINDOW).count()
+        row = AccountMail.objects.create(recipients=joined, subject=str(message.subject)[:300])
+        if recent >= MAILS_PER_WINDOW:
+            # Anyone may ask for a password reset: without a limit, a stranger could flood a user's
+            # mailbox through the company's sender account (and spoil its reputation).
+            _finish(row, AccountMail.Status.FAILED, f"not sent: {recent} e-mails to this address in the last hour")
+            return False
         account, why_not = account_mail_sender()
         if account is None:
             _finish(row, AccountMail.Status.FAILED, why_not)

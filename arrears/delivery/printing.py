@@ -16,6 +16,7 @@ from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
 from arrears.companies.models import Company
+from arrears.core.spreadsheet import safe_cell
 from arrears.delivery.models import OutboxMessage, PrintBatch
 from arrears.documents.archive import archive_storage
 from arrears.documents.batch import letter_batch
@@ -71,8 +72,9 @@ def _print(company: Company, waiting: list[OutboxMessage], actor: Actor) -> Prin
             writer.append(reader)
             c = notice.customer
             count = len(reader.pages)
-            table.writerow([message.pk, notice.pk, c.external_id, c.name, c.postal_code, c.city, c.country,
-                            page, count, message.reason])  # fmt: skip
+            row = [message.pk, notice.pk, c.external_id, c.name, c.postal_code, c.city, c.country,
+                   page, count, message.reason]  # fmt: skip
+            table.writerow([safe_cell(cell) for cell in row])  # names and cities come from imported data
             page += count
     merged = io.BytesIO()
     writer.write(merged)

@@ -168,6 +168,8 @@ def read_policy_file(path: Path) -> ParsedFile:
     unknown = set(data) - {"policy", "assign"}
     if unknown:
         raise PolicyFileError(f"{path.name}: unknown section {sorted(unknown)[0]!r}: expected [[policy]] and [assign]")
+    if not isinstance(data.get("policy", []), list):
+        raise PolicyFileError(f"{path.name}: 'policy' must be [[policy]] tables, one per policy")
     policies = []
     problems: list[str] = []
     for index, item in enumerate(data.get("policy", []), 1):

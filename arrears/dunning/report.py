@@ -11,6 +11,7 @@ from typing import Any
 from arrears.companies.models import Company
 from arrears.core.engine import explain
 from arrears.core.money import format_minor
+from arrears.core.spreadsheet import safe_cell
 from arrears.customers.models import Customer
 from arrears.dunning.runs import RunResult
 
@@ -128,9 +129,14 @@ def as_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
+
+    def write(row: dict[str, Any]) -> None:
+        # Every cell through safe_cell: ids and invoice numbers come from imported data.
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
+
     for notice in report["notices"]:
         for item in notice["items"]:
-            writer.writerow(
+            write(
                 {
                     "customer": notice["customer"],
                     "invoice": item["invoice"],
@@ -149,7 +155,7 @@ def as_csv(report: dict[str, Any]) -> str:
                 }
             )
     for row in report["not_reminded"]:
-        writer.writerow(
+        write(
             {
                 **{k: row.get(k, "") for k in CSV_COLUMNS},
                 "in_notice": "no",

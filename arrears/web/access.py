@@ -59,3 +59,13 @@ def web_actor(request: HttpRequest) -> Actor:
     user = request.user
     assert user.is_authenticated  # role_required ran first
     return Actor.of_user(user)
+
+
+def local_next(request: HttpRequest) -> str | None:
+    """The POSTed "next" page when it is a path on this site, else None (no open redirects)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = str(request.POST.get("next", ""))
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None

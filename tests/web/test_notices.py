@@ -218,13 +218,16 @@ def test_an_archived_letter_is_served_as_archived(client_for, world):
     assert client_for("viewer").get(f"/notices/{notice.pk}/letter.pdf").content == FAKE_PDF + b"paper"
 
 
-def test_a_created_letter_not_yet_archived_is_rendered_and_archived(client_for, world):
+def test_a_created_letter_not_yet_sent_is_rendered_and_nothing_is_written(client_for, world):
+    from arrears.history.models import Event
+
     notice = _created(world)[0]
+    events = Event.objects.count()
     response = client_for("viewer").get(f"/notices/{notice.pk}/letter.pdf")
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
-    document = ArchivedDocument.objects.get(notice=notice, kind="pdf")
-    assert document.size == len(response.content)
+    assert not ArchivedDocument.objects.filter(notice=notice, kind="pdf").exists()
+    assert Event.objects.count() == events
 
 
 def test_an_excluded_notice_has_no_letter(client_for, world):

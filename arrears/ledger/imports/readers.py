@@ -186,9 +186,17 @@ def read_jsonl(source: Source, columns: dict[str, bool]) -> Iterator[tuple[int, 
                     record = _DECODER.decode(line)
                 except json.JSONDecodeError as exc:
                     raise SourceError(RowError(source.name, line_no, "", f"not valid JSON: {exc.msg}")) from None
+                except (RecursionError, ValueError) as exc:  # nested too deep; a number of 5,000 digits
+                    raise SourceError(RowError(source.name, line_no, "", f"not usable JSON: {_why(exc)}")) from None
                 yield line_no, _check_record(source, line_no, record, columns)
         except UnicodeDecodeError:
             raise _not_utf8(source) from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
+    return str(exc)
 
 
 def read_json(source: Source, columns_by_kind: dict[str, dict[str, bool]]) -> Iterator[tuple[str, int, dict[str, Any]]]:
@@ -258,6 +266,8 @@ class _JsonScanner:
             return _DECODER.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
             raise self.fail(exc.pos, f"not valid JSON: {exc.msg}") from None
+        except (RecursionError, ValueError) as exc:  # nested too deep; a number of 5,000 digits
+            raise self.fail(pos, f"not usable JSON: {_why(exc)}") from None
 
     def array(self, pos: int) -> Iterator[tuple[int, Any]]:
         pos = self.skip(pos + 1)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from arrears.accounts.roles import Role
 from arrears.accounts.throttle import login_blocked, record_failure, record_success
 from arrears.companies.models import Company
-from arrears.web.access import SESSION_COMPANY, role_required
+from arrears.web.access import SESSION_COMPANY, local_next, role_required
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -55,8 +55,7 @@ class LoginView(auth_views.LoginView):
 def choose_company(request: HttpRequest) -> HttpResponse:
     company = get_object_or_404(Company, code=request.POST.get("company", ""))
     request.session[SESSION_COMPANY] = company.pk
-    target = request.POST.get("next") or "/"
-    return HttpResponseRedirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return HttpResponseRedirect(local_next(request) or "/")
 
 
 def logout_done(request: HttpRequest) -> HttpResponse:

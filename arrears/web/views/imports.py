@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
@@ -52,6 +53,11 @@ def _problems(uploads: list[UploadedFile[bytes]]) -> list[str]:
             found.append(_("%(name)s: expected a .csv, .json or .jsonl file.") % {"name": name or "?"})
         elif not name.lower().startswith(KINDS) and not name.lower().endswith(".json"):
             found.append(_("%(name)s: the file name must start with customers, invoices or payments.") % {"name": name})
+    limit = settings.ARREARS_MAX_UPLOAD_MB
+    if sum(u.size or 0 for u in uploads) > limit * 1024 * 1024:
+        found.append(
+            _("The files are larger than %(limit)s MB together; import them with `arrears import`.") % {"limit": limit}
+        )
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         found.append(_("The same file name was chosen twice: %(names)s.") % {"names": ", ".join(duplicates)})

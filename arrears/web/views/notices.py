@@ -22,12 +22,12 @@ from arrears.accounts.roles import Role
 from arrears.delivery.models import DeliveryAttempt, OutboxMessage
 from arrears.documents.archive import read
 from arrears.documents.compose import render_notice
-from arrears.documents.letters import print_letter, render_letter
+from arrears.documents.letters import render_letter
 from arrears.documents.models import ArchivedDocument
 from arrears.documents.sandbox import TemplateProblem
 from arrears.documents.texts import MissingText
 from arrears.dunning.models import Level, Notice, NoticeItem
-from arrears.web.access import current_company, role_required, web_actor
+from arrears.web.access import current_company, role_required
 from arrears.web.labels import CHANNEL_LABELS
 from arrears.web.paging import page_of
 from arrears.web.selectors.notices import NoticeFilter, messages_of, next_reminders, notice_rows
@@ -204,9 +204,9 @@ def _attached_pdf(notice: Notice) -> bytes | None:
 
 @role_required(Role.VIEWER)
 def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
-    """The letter: the archived PDF (printed on paper or attached to the e-mail as sent); for a
-    created notice not yet delivered, rendered and archived now (as `arrears notice pdf` does);
-    for a proposal, a preview that is not archived."""
+    """The letter: the archived PDF (printed on paper or attached to the e-mail as sent); before
+    that, the letter as it would be rendered now. Opening it writes nothing: a viewer's GET (or a
+    browser's prefetch) must not archive letters or add to the history; printing archives them."""
     notice = _notice(request, notice_id)
     name = f"reminder-{notice.pk}.pdf"
     archived = ArchivedDocument.objects.filter(notice=notice, kind="pdf").order_by("-created_at", "-id").first()
@@ -218,12 +218,8 @@ def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
     if notice.status == Notice.Status.EXCLUDED:
         raise Http404("the notice was excluded in review: there is no letter")
     try:
-        if notice.status == Notice.Status.PROPOSED:
-            pdf = render_letter(notice).pdf
-            name = f"preview-reminder-{notice.pk}.pdf"
-        else:
-            letter, _document = print_letter(notice, web_actor(request))
-            pdf = letter.pdf
+        pdf = render_letter(notice).pdf
+        name = f"preview-reminder-{notice.pk}.pdf"
     except RENDER_ERRORS as exc:
         messages.error(request, _("The letter cannot be rendered: %(why)s") % {"why": exc})
         return HttpResponseRedirect(reverse("web:notice_detail", args=[notice.pk]))

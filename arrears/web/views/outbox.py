@@ -19,7 +19,7 @@ from arrears.delivery import outbox as journal
 from arrears.delivery.models import OutboxMessage
 from arrears.documents.archive import archive_storage
 from arrears.history.services import Actor
-from arrears.web.access import current_company, role_required, web_actor
+from arrears.web.access import current_company, local_next, role_required, web_actor
 from arrears.web.paging import page_of
 from arrears.web.selectors import outbox as selectors
 
@@ -191,8 +191,8 @@ def _act(request: HttpRequest, pk: int, action: Action, done: str) -> HttpRespon
         messages.error(request, _("Refused: %(reason)s") % {"reason": exc})
     else:
         messages.success(request, done % {"id": m.pk, "other": result.pk})
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
+    target = local_next(request)
+    if target:
         return redirect(target)
     return redirect("web:outbox_detail", pk=m.pk)
 

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,7 +20,7 @@ from arrears.dunning.policies import stored_policies
 from arrears.dunning.report import as_csv
 from arrears.dunning.runs import RunRefused, approve_run, discard_run, start_run
 from arrears.dunning.services import DunningActionError, change_item_level, exclude_item, exclude_notice
-from arrears.web.access import current_company, role_required, web_actor
+from arrears.web.access import current_company, local_next, role_required, web_actor
 from arrears.web.paging import page_of
 from arrears.web.reasons import REASON_LABELS, decision_words
 from arrears.web.selectors import runs as q
@@ -142,8 +141,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, run_id: int | None) -> HttpResponseRedirect:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    target = local_next(request)
+    if target:
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(reverse("web:run_detail", args=[run_id]) if run_id else reverse("web:runs"))
 

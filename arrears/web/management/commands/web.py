@@ -80,6 +80,8 @@ class Command(BaseCommand):
                 port=opts["port"],
                 threads=opts["threads"],
                 ident="arrears",
+                # A request larger than the import page accepts is refused before it is read.
+                max_request_body_size=(settings.ARREARS_MAX_UPLOAD_MB + 1) * 1024 * 1024,
                 **proxy,
             )
         except OSError as exc:
