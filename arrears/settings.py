@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja's bundled Swagger UI for /api/docs (served locally, not from a CDN).
+    "ninja",
     "arrears.history",
     "arrears.companies",
     "arrears.customers",

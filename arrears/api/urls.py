@@ -1,5 +1,8 @@
-"""(being built this session: the REST API's routes)"""
+"""The REST API under /api/ (mounted by arrears/urls.py), in the namespace "api"."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
 
-urlpatterns: list[URLPattern] = []
+from arrears.api.api import api
+
+app_name = "api"
+urlpatterns: list[URLPattern | URLResolver] = api.urls[0]
