@@ -16,12 +16,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+# The same bounds as the file import's (one rule for both ways in).
+from arrears.ledger.imports.fields import EARLIEST, LATEST, MAX_WHOLE_DIGITS
+
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Amounts are stored as 64-bit integers of minor units (up to 4 decimals): 14 digits always fit.
-MAX_WHOLE_DIGITS = 14
 _WHOLE = re.compile(r"\s*[+-]?([0-9]+)")
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2999, 12, 31)
 
 
 def _refuse(message: str) -> PydanticCustomError:

@@ -525,3 +525,29 @@ def test_text_after_the_json_document_is_refused(company, actor, tmp_path, name,
     exc = import_fails(company, actor, [path])
 
     assert only_error(exc) == (name, line, "", "unexpected text after the end of the JSON document")
+
+
+# --- bounds: what the database and the dunning rules can hold -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "words"),
+    [
+        (["F1", "C1", "2026-10-01", "2026-10-15", "CZK", "100000000000000.00"], "amount", "too large"),
+        (["F1", "C1", "2026-10-01", "9999-12-31", "CZK", "1.00"], "due_date", "out of range"),
+        (["F1", "C1", "1899-12-31", "2026-10-15", "CZK", "1.00"], "issue_date", "out of range"),
+    ],
+)
+def test_amounts_and_days_beyond_what_can_be_stored_are_refused(company, actor, write_csv, tmp_path, row, field, words):
+    write_csv("customers.csv", CUSTOMER_HEADER, JANA)
+    write_csv("invoices.csv", INVOICE_HEADER, row)
+    file, line, found_field, message = only_error(import_fails(company, actor, [tmp_path / "in"]))
+    assert (file, line, found_field) == ("invoices.csv", 2, field)
+    assert words in message
+
+
+def test_the_largest_amount_still_imports(company, actor, write_csv, tmp_path):
+    write_csv("customers.csv", CUSTOMER_HEADER, JANA)
+    write_csv("invoices.csv", INVOICE_HEADER, ["F1", "C1", "2026-10-01", "2999-12-31", "CZK", "99999999999999.99"])
+    run_import(company, [tmp_path / "in"], actor)
+    assert Invoice.objects.get().amount_minor == 9_999_999_999_999_999

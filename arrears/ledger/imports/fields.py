@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from arrears.core.countries import is_country
-from arrears.core.currencies import is_known_currency
+from arrears.core.currencies import exponent, is_known_currency
 from arrears.core.money import AmountError, parse_minor
 from arrears.ledger.imports.errors import FieldError
 
@@ -31,6 +31,13 @@ def text(value: object, max_length: int, required: bool = False) -> str:
     return result
 
 
+# Amounts are 64-bit integers of minor units (up to 4 decimals): 14 digits before the point always
+# fit, with room for sums. Dates stay where the dunning rules can add days to them.
+MAX_WHOLE_DIGITS = 14
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
 def iso_date(value: object, required: bool = True) -> date | None:
     raw = text(value, 40, required=required)
     if not raw:
@@ -38,9 +45,12 @@ def iso_date(value: object, required: bool = True) -> date | None:
     try:
         if not _ISO_DATE.match(raw):
             raise ValueError
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise FieldError(f"{raw!r} is not a date: expected YYYY-MM-DD, for example 2026-11-20") from None
+    if not EARLIEST <= day <= LATEST:
+        raise FieldError(f"{raw!r} is out of range: expected a day from {EARLIEST} to {LATEST}")
+    return day
 
 
 def currency(value: object) -> str:
@@ -53,9 +63,12 @@ def currency(value: object) -> str:
 def amount(value: object, currency_code: str) -> int:
     raw = text(value, 40, required=True)
     try:
-        return parse_minor(raw, currency_code)
+        minor = parse_minor(raw, currency_code)
     except AmountError as exc:
         raise FieldError(str(exc)) from None
+    if abs(minor) >= 10 ** (MAX_WHOLE_DIGITS + exponent(currency_code)):
+        raise FieldError(f"{raw!r} is too large: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+    return minor
 
 
 @lru_cache(maxsize=512)
