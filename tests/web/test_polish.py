@@ -159,3 +159,16 @@ def test_the_reminder_book_lets_long_addresses_wrap(world, client_for):
 def test_policy_levels_name_their_template_as_such(world, client_for):
     html = client_for("viewer").get("/settings/policies/").content.decode()
     assert '<span class="muted">template</span> <code>level1</code>' in html
+
+
+def test_a_sentence_about_an_invoice_keeps_its_number_as_written():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from arrears.web.views.customers import _what
+
+    with translation.override("en"):
+        assert _what({"invoice": SimpleNamespace(number="INV-7a")}, sentence_start=True) == "Invoice INV-7a"
+        assert _what({"invoice": None}, sentence_start=True) == "The customer"
+        assert _what({"invoice": None}) == "the customer"

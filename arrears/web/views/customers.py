@@ -66,6 +66,7 @@ HISTORY_PER_PAGE = 20
 # What a kind of history event is, in words (the stored code stays in a title attribute).
 EVENT_LABELS = {
     "notice.created": gettext_lazy("reminder"),
+    "receipt.credit": gettext_lazy("left as credit"),
     "notice.sent": gettext_lazy("reminder sent"),
     "notice.excluded": gettext_lazy("reminder excluded"),
     "notice.item_excluded": gettext_lazy("invoice taken out of a reminder"),
@@ -243,9 +244,11 @@ def customer_unpair(request: HttpRequest, key: str) -> HttpResponse:
     return _act(request, key, UnpairForm, do, "payments")
 
 
-def _what(data: dict[str, Any]) -> str:
+def _what(data: dict[str, Any], sentence_start: bool = False) -> str:
     invoice = data.get("invoice")
-    return _("invoice %(number)s") % {"number": invoice.number} if invoice else _("the customer")
+    words = _("invoice %(number)s") % {"number": invoice.number} if invoice else _("the customer")
+    # Only the first letter: str.capitalize() would lower-case invoice numbers ("INV-7" -> "inv-7").
+    return words[:1].upper() + words[1:] if sentence_start else words
 
 
 @role_required(Role.CLERK)
@@ -295,8 +298,8 @@ def customer_exclude(request: HttpRequest, key: str) -> HttpResponse:
     def do(customer: Customer, data: dict[str, Any]) -> str:
         set_dunning_enabled(customer, data["enabled"], web_actor(request), invoice=data["invoice"])
         if data["enabled"]:
-            return _("%(what)s is included in automatic dunning again.") % {"what": _what(data).capitalize()}
-        return _("%(what)s is excluded from automatic dunning.") % {"what": _what(data).capitalize()}
+            return _("%(what)s is included in automatic dunning again.") % {"what": _what(data, sentence_start=True)}
+        return _("%(what)s is excluded from automatic dunning.") % {"what": _what(data, sentence_start=True)}
 
     return _act(request, key, ExcludeForm, do, "actions")
 
@@ -307,7 +310,7 @@ def customer_dispute(request: HttpRequest, key: str) -> HttpResponse:
     def do(customer: Customer, data: dict[str, Any]) -> str:
         set_disputed(customer, data["reason"], web_actor(request), invoice=data["invoice"])
         if data["reason"].strip():
-            return _("%(what)s is marked disputed; it gets no reminders.") % {"what": _what(data).capitalize()}
+            return _("%(what)s is marked disputed; it gets no reminders.") % {"what": _what(data, sentence_start=True)}
         return _("The dispute about %(what)s is settled.") % {"what": _what(data)}
 
     return _act(request, key, DisputeForm, do, "actions")
