@@ -94,32 +94,23 @@ def cmd_test(args: list[str]) -> None:
     reports = ROOT / ".test-reports"
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir()
-    failures = 0
-    say("pytest on SQLite (the embedded default)")
+    passes: list[tuple[str, list[str | Path], dict[str, str]]] = []
     sqlite_env = dict(env, ARREARS_TEST_DB="sqlite")
-    failures += run(BIN / "pytest", f"--junitxml={reports / 'sqlite.xml'}", *args, env=sqlite_env, check=False) not in (
-        0,
-    )
+    passes.append(("SQLite (the embedded default)", ["--junitxml", reports / "sqlite.xml"], sqlite_env))
 
     pg_url = os.environ.get("ARREARS_TEST_POSTGRES_URL", PG_URL_DEFAULT)
     in_ci = os.environ.get("CI", "").lower() == "true"
+    failures = 0
     if postgres_reachable(pg_url):
-        say("pytest on PostgreSQL (database tests only; the pure core ran above)")
         pg_env = dict(env, ARREARS_TEST_DB="postgres", DATABASE_URL=pg_url)
-        failures += run(
-            BIN / "pytest",
-            "-m",
-            "not core",
-            f"--junitxml={reports / 'postgres.xml'}",
-            *args,
-            env=pg_env,
-            check=False,
-        ) not in (0,)
+        pg_args: list[str | Path] = ["-m", "not core", "--junitxml", reports / "postgres.xml"]
+        passes.append(("PostgreSQL (database tests only; the pure core runs once, on SQLite)", pg_args, pg_env))
     elif in_ci:
         print(f"PostgreSQL is not reachable at {pg_url}; in CI its tests must run.", file=sys.stderr)
         failures += 1
     else:
         say(f"SKIPPED: PostgreSQL is not reachable at {pg_url}; its tests did not run (CI requires them)")
+    failures += run_passes(passes, args, reports)
 
     passed = failed = skipped = 0
     for report in sorted(reports.glob("*.xml")):
@@ -128,6 +119,32 @@ def cmd_test(args: list[str]) -> None:
         passed, failed, skipped = passed + p, failed + f, skipped + s
     print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failures or failed else 0)
+
+
+def run_passes(passes: list[tuple[str, list[str | Path], dict[str, str]]], args: list[str], reports: Path) -> int:
+    """Run the pytest passes side by side (each database has its own; together they keep both cores
+    busy) or, with ARREARS_TEST_SERIAL=1, one after the other. Each pass writes its own log, printed
+    whole when it ends. Returns the number of passes that failed."""
+    serial = os.environ.get("ARREARS_TEST_SERIAL", "") == "1"
+    running: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    failures = 0
+    for name, extra, env in passes:
+        slug = name.split()[0].lower()
+        log = reports / f"{slug}.log"
+        cmd = [str(BIN / "pytest"), *(str(a) for a in extra), "--basetemp", str(reports / f"tmp-{slug}"), *args]
+        say(f"pytest on {name}: {' '.join(cmd)} (log: {log.relative_to(ROOT)})")
+        with log.open("wb") as handle:
+            process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        running.append((name, process, log))
+        if serial:
+            process.wait()
+    for name, process, log in running:
+        code = process.wait()
+        say(f"pytest on {name}: exit {code}")
+        sys.stdout.write(log.read_text(errors="replace"))
+        sys.stdout.flush()
+        failures += code != 0
+    return failures
 
 
 def cmd_demo(args: list[str]) -> None:
