@@ -34,6 +34,10 @@ def _files_in_tmp(settings, tmp_path: Path) -> None:
     """Whatever a test writes (the archive, demo output) goes to its own temporary folder, never
     into the working tree."""
     settings.WORK_DIR = tmp_path
+    # Each test starts with an empty cache (the dashboard keeps its figures there for minutes).
+    from django.core.cache import cache
+
+    cache.clear()
     # Passwords hashed for speed in tests only (PBKDF2's cost is the point in production).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -150,3 +150,20 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client_for, world, django
 @pytest.mark.parametrize("role", ["viewer", "clerk", "manager"])
 def test_every_role_sees_the_dashboard(client_for, world, role):
     assert client_for(role).get("/").status_code == 200
+
+
+def test_the_receivable_figures_are_computed_once_in_five_minutes_and_say_when(client_for, world):
+    from arrears.ledger.models import Invoice
+
+    client = client_for("viewer")
+    first = client.get("/")
+    assert b"refreshed every 5 minutes" in first.content
+    from django.db.models import F
+
+    paid = Invoice.objects.filter(company=world.company, kind="invoice")
+    paid.update(allocated_minor=F("amount_minor"), outstanding_minor=0)  # everything paid: not seen yet
+    assert client.get("/").context["panels"] == first.context["panels"]
+    from django.core.cache import cache
+
+    cache.clear()  # five minutes later
+    assert client.get("/").context["panels"] != first.context["panels"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -81,13 +84,33 @@ def _panel(o: CurrencyOverview, sales: int) -> CurrencyPanel:
     return CurrencyPanel(o, sales, days_sales_outstanding(o.outstanding, sales), chart, share, buckets)
 
 
+# The receivables figures read every open invoice of the company: on a large ledger that takes
+# seconds, so they are computed at most once per FIGURES_SECONDS per company and process (the page
+# says when). What people act on (runs waiting, this week's messages) is always read fresh.
+FIGURES_SECONDS = 300
+
+
+def _figures(company_id: int, today: date) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        return {
+            "overview": receivables_overview(company_id, today),
+            "sales": credit_sales(company_id, today),
+            "debtors": largest_debtors(company_id, today, limit=10),
+            "computed_at": timezone.now(),
+        }
+
+    figures = cache.get_or_set(f"arrears:dashboard:{company_id}:{today}", compute, FIGURES_SECONDS)
+    assert isinstance(figures, dict)
+    return figures
+
+
 @role_required(Role.VIEWER)
 def dashboard(request: HttpRequest) -> HttpResponse:
     company = current_company(request)
     today = company.today()
-    overview = receivables_overview(company.pk, today)
-    sales = credit_sales(company.pk, today)
-    panels = [_panel(o, sales.get(currency, 0)) for currency, o in overview.items()]
+    figures = _figures(company.pk, today)
+    sales = figures["sales"]
+    panels = [_panel(o, sales.get(currency, 0)) for currency, o in figures["overview"].items()]
     return render(
         request,
         "web/dashboard/dashboard.html",
@@ -96,7 +119,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "panels": panels,
             "week": week_deliveries(company, today),
             "waiting": runs_waiting(company),
-            "debtors": largest_debtors(company.pk, today, limit=10),
+            "debtors": figures["debtors"],
+            "figures_at": figures["computed_at"],
             "dso_days": DSO_DAYS,
         },
     )
