@@ -56,7 +56,13 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
         return None
     if getattr(user, "is_superuser", False):
         return Role.MANAGER
-    names = {g.name for g in user.groups.all()} if isinstance(user, User) else set()
+    if not isinstance(user, User):
+        return None
+    # Asked by the view's guard and again by the menu: the groups are read once per user object
+    # (request.user lives one request), as Django's own backend keeps its permission cache.
+    names = user.__dict__.get("_arrears_groups")
+    if names is None:
+        names = user.__dict__["_arrears_groups"] = frozenset(g.name for g in user.groups.all())
     held = [role for role in Role if role.group_name in names]
     return max(held) if held else None
 
@@ -93,5 +99,6 @@ def set_role(user: User, role: Role) -> None:
     with transaction.atomic():
         user.groups.remove(*Group.objects.filter(name__in=[r.group_name for r in Role]))
         user.groups.add(Group.objects.get(name=role.group_name))
+        user.__dict__.pop("_arrears_groups", None)
         user.is_staff = role is Role.MANAGER
         user.save(update_fields=["is_staff"])

@@ -156,3 +156,12 @@ def test_the_company_switch_keeps_the_user_on_the_page_and_refuses_other_sites(c
     assert response["Location"] == "/customers/"
     assert client.post("/company/", {"company": "acme", "next": "//evil.example/"})["Location"] == "/"
     assert client.post("/company/", {"company": "nope"}).status_code == 404
+
+
+def test_a_user_s_role_is_read_once_per_request_and_follows_a_change(users, django_assert_num_queries):
+    clerk = User.objects.get(username="clerk")
+    with django_assert_num_queries(1):
+        assert role_of(clerk) is Role.CLERK
+        assert has_role(clerk, Role.VIEWER)
+    set_role(clerk, Role.MANAGER)
+    assert role_of(clerk) is Role.MANAGER

@@ -63,7 +63,6 @@ WEEKDAYS = [
     gettext_lazy("Sat"),
     gettext_lazy("Sun"),
 ]
-CHANNELS = CHANNEL_LABELS
 ACTIONS = {"none": "", "handover": gettext_lazy("hand over to collection"), "webhook": gettext_lazy("call a webhook")}
 REASONS = {
     "level": gettext_lazy("due for the next level"),
@@ -106,7 +105,7 @@ def _policy_cards(company: Company) -> list[dict[str, Any]]:
         levels = [
             {
                 "lv": lv,
-                "channel": CHANNELS.get(lv.channel, lv.channel),
+                "channel": CHANNEL_LABELS.get(lv.channel, lv.channel),
                 "action": ACTIONS.get(lv.action, lv.action),
                 "minimums": _minor(lv.min_amounts or {}),
             }
@@ -119,7 +118,7 @@ def _policy_cards(company: Company) -> list[dict[str, Any]]:
                 "weekdays": [str(WEEKDAYS[d]) for d in (p.weekdays or range(5)) if 0 <= d < 7],
                 "minimums": _minor(p.min_amounts or {}),
                 "pre_due_minimums": _minor(p.pre_due_min_amounts or {}),
-                "pre_due_channel": CHANNELS.get(p.pre_due_channel, p.pre_due_channel),
+                "pre_due_channel": CHANNEL_LABELS.get(p.pre_due_channel, p.pre_due_channel),
                 "assigned": assigned.get(p.pk, 0),
             }
         )
@@ -165,7 +164,7 @@ def preview_of(company: Company, as_of: date, actor: Actor) -> dict[str, Any]:
         "notices_count": result.notices,
         "items": result.items,
         "by_level": sorted(by_level.items()),
-        "by_channel": [(CHANNELS.get(c, c), n) for c, n in sorted(by_channel.items())],
+        "by_channel": [(CHANNEL_LABELS.get(c, c), n) for c, n in sorted(by_channel.items())],
         "by_reason": [
             (REASONS.get(r, r.replace("_", " ")), n, r in ("level", "repeat", "pre_due"))
             for r, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
@@ -174,7 +173,7 @@ def preview_of(company: Company, as_of: date, actor: Actor) -> dict[str, Any]:
             {
                 "customer": customers.get(n.customer_id),
                 "level": n.level,
-                "channel": CHANNELS.get(n.channel.value, n.channel.value),
+                "channel": CHANNEL_LABELS.get(n.channel.value, n.channel.value),
                 "invoices": len(n.items),
                 "totals": [(t.demanded, t.currency) for t in n.totals],
             }
