@@ -28,7 +28,7 @@ from arrears.documents.sandbox import TemplateProblem
 from arrears.documents.texts import MissingText
 from arrears.dunning.models import Level, Notice, NoticeItem
 from arrears.web.access import current_company, role_required
-from arrears.web.labels import CHANNEL_LABELS
+from arrears.web.labels import CHANNEL_LABELS, DELIVERY_LABELS
 from arrears.web.paging import page_of
 from arrears.web.selectors.notices import NoticeFilter, messages_of, next_reminders, notice_rows
 
@@ -38,17 +38,6 @@ NOTICE_STATUS_LABELS: dict[str, StrOrPromise] = {
     Notice.Status.PROPOSED: gettext_lazy("proposed, waiting for review"),
     Notice.Status.EXCLUDED: gettext_lazy("excluded"),
     Notice.Status.CREATED: gettext_lazy("created"),
-}
-DELIVERY_LABELS: dict[str, StrOrPromise] = {
-    OutboxMessage.Status.QUEUED: gettext_lazy("queued"),
-    OutboxMessage.Status.SENDING: gettext_lazy("sending"),
-    OutboxMessage.Status.SENT: gettext_lazy("sent"),
-    OutboxMessage.Status.FAILED: gettext_lazy("failed"),
-    OutboxMessage.Status.PAPER: gettext_lazy("on paper, to print"),
-    OutboxMessage.Status.PRINTED: gettext_lazy("printed"),
-    OutboxMessage.Status.SKIPPED: gettext_lazy("skipped"),
-    OutboxMessage.Status.CANCELLED: gettext_lazy("cancelled"),
-    OutboxMessage.Status.UNCERTAIN: gettext_lazy("uncertain"),
 }
 
 

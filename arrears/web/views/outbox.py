@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,20 +21,10 @@ from arrears.delivery.models import OutboxMessage
 from arrears.documents.archive import archive_storage
 from arrears.history.services import Actor
 from arrears.web.access import current_company, local_next, role_required, web_actor
+from arrears.web.labels import CHANNEL_LABELS, DELIVERY_LABELS
 from arrears.web.paging import page_of
 from arrears.web.selectors import outbox as selectors
 
-STATUS_LABELS = {
-    "queued": gettext_lazy("Queued"),
-    "sending": gettext_lazy("Sending"),
-    "sent": gettext_lazy("Sent"),
-    "failed": gettext_lazy("Failed"),
-    "paper": gettext_lazy("To print"),
-    "printed": gettext_lazy("Printed"),
-    "skipped": gettext_lazy("Skipped"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "uncertain": gettext_lazy("Uncertain"),
-}
 STATUS_HELP = {
     "queued": gettext_lazy("Waiting to be sent by the worker, new or waiting for a retry."),
     "sending": gettext_lazy("A worker is sending it right now."),
@@ -57,7 +48,6 @@ OUTCOME_LABELS = {
     "skipped": gettext_lazy("Skipped"),
 }
 OUTCOME_BADGES = {"retry": "queued", "interrupted": "queued"}
-CHANNEL_LABELS = {"email": gettext_lazy("E-mail"), "letter": gettext_lazy("Letter")}
 KIND_LABELS = {"notice": gettext_lazy("Reminder"), "report": gettext_lazy("Run report")}
 
 
@@ -102,12 +92,12 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
             "m": m,
             "customer": m.notice.customer if m.notice_id and m.notice else None,
             "notice_url": notice_url(m.notice_id),
-            "status_label": STATUS_LABELS.get(m.status, m.status),
+            "status_label": DELIVERY_LABELS.get(m.status, m.status),
         }
         for m in page.object_list
     ]
     tabs = [{"status": "", "label": _("All"), "count": sum(counts.values())}] + [
-        {"status": s, "label": STATUS_LABELS[s], "count": counts[s]}
+        {"status": s, "label": capfirst(DELIVERY_LABELS[s]), "count": counts[s]}
         for s in selectors.STATUSES
         if counts[s] or s == filters.status
     ]
@@ -120,7 +110,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "page": page,
             "rows": rows,
-            "status_labels": STATUS_LABELS,
+            "status_labels": DELIVERY_LABELS,
             "channel_labels": CHANNEL_LABELS,
             "kind_labels": KIND_LABELS,
             "attention": counts["failed"] + counts["uncertain"],
@@ -157,7 +147,7 @@ def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "customer_url": customer_url(customer.pk if customer else None),
             "notice_url": notice_url(m.notice_id),
-            "status_label": STATUS_LABELS.get(m.status, m.status),
+            "status_label": DELIVERY_LABELS.get(m.status, m.status),
             "status_help": STATUS_HELP.get(m.status, ""),
             "channel_label": CHANNEL_LABELS.get(m.channel, m.channel),
             "kind_label": KIND_LABELS.get(m.kind, m.kind),

@@ -17,9 +17,9 @@ from arrears.delivery.models import PrintBatch
 from arrears.delivery.printing import NothingToPrint, confirm_printed, make_batch
 from arrears.documents.archive import archive_storage
 from arrears.web.access import current_company, role_required, web_actor
+from arrears.web.labels import DELIVERY_LABELS
 from arrears.web.paging import page_of
 from arrears.web.selectors import outbox as selectors
-from arrears.web.views.outbox import STATUS_LABELS
 
 WAITING_SHOWN = 25
 
@@ -53,7 +53,7 @@ def _batch_or_404(request: HttpRequest, pk: int) -> PrintBatch:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     page = page_of(request, selectors.batch_letters(batch))
-    rows = [{"m": m, "label": STATUS_LABELS.get(m.status, m.status)} for m in page.object_list]
+    rows = [{"m": m, "label": DELIVERY_LABELS.get(m.status, m.status)} for m in page.object_list]
     return render(request, "web/print/detail.html", {"batch": batch, "page": page, "rows": rows})
 
 

@@ -21,10 +21,11 @@ from arrears.dunning.report import as_csv
 from arrears.dunning.runs import RunRefused, approve_run, discard_run, start_run
 from arrears.dunning.services import DunningActionError, change_item_level, exclude_item, exclude_notice
 from arrears.web.access import current_company, local_next, role_required, web_actor
+from arrears.web.labels import DELIVERY_LABELS
 from arrears.web.paging import page_of
 from arrears.web.reasons import REASON_LABELS, decision_words
 from arrears.web.selectors import runs as q
-from arrears.web.views.notices import DELIVERY_LABELS, labelled, labelled_message
+from arrears.web.views.notices import labelled, labelled_message
 
 REASONS = {r.value for r in Reason}
 
